@@ -1,0 +1,1 @@
+"""Sleuth's three MCP servers (docs, sql, files), each usable on its own from any MCP host."""

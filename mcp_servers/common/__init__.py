@@ -1,0 +1,1 @@
+"""Pieces every Sleuth MCP server shares: transport running and HTTP hardening."""

@@ -1,0 +1,34 @@
+"""Run an MCPServer over stdio or Streamable HTTP, the same way for all three servers.
+
+HTTP binds to loopback by default and turns DNS-rebinding protection on (Host/Origin checked
+against the bound address), so a browser page cannot drive a local server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+
+Transport = Literal["stdio", "http"]
+
+
+def http_security(host: str, port: int) -> TransportSecuritySettings:
+    """Allowed Host/Origin values for a server bound at host:port (loopback names included)."""
+    names = {host, "127.0.0.1", "localhost", "[::1]"} if host in {"127.0.0.1", "localhost", "::1"} else {host}
+    hosts = [f"{n}:{port}" for n in sorted(names)] + sorted(names)
+    origins = [f"http://{n}:{port}" for n in sorted(names)] + [f"https://{n}:{port}" for n in sorted(names)]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+def run_server(server: MCPServer[Any], transport: Transport, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve until stopped. stdio writes only protocol frames to stdout."""
+    if transport == "stdio":
+        server.run("stdio")
+    elif transport == "http":
+        server.run("streamable-http", host=host, port=port, transport_security=http_security(host, port))
+    else:  # pragma: no cover - the CLI restricts the choice
+        raise ValueError(f"unknown transport {transport!r}")
