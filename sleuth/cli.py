@@ -8,7 +8,7 @@ unexpected becomes one line that points at the log file, never a traceback.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,24 +30,22 @@ WorkspaceOpt = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", help="Workspace folder (default: $SLEUTH_WORKSPACE or the current folder)."),
 ]
-LogLevelOpt = Annotated[
-    str | None, typer.Option("--log-level", help="Stderr log level: debug, info, warning, error.")
-]
+LogLevelOpt = Annotated[str | None, typer.Option("--log-level", help="Stderr log level: debug, info, warning, error.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="provider:model, e.g. anthropic:claude-sonnet-4-5.")]
 
 
-class ServerName(str, Enum):
+class ServerName(StrEnum):
     docs = "docs"
     sql = "sql"
     files = "files"
 
 
-class TransportName(str, Enum):
+class TransportName(StrEnum):
     stdio = "stdio"
     http = "http"
 
 
-class Client(str, Enum):
+class Client(StrEnum):
     claude_desktop = "claude-desktop"
     vscode = "vscode"
     cursor = "cursor"
@@ -207,9 +205,7 @@ def _report(exc: BaseException) -> int:
     import logging
 
     logging.getLogger("sleuth").error("unexpected error", exc_info=exc)
-    sys.stderr.write(
-        f"error: {type(exc).__name__}: {exc}\n  details: the log file in <workspace>/.sleuth/logs/\n"
-    )
+    sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n  details: the log file in <workspace>/.sleuth/logs/\n")
     return 1
 
 

@@ -115,9 +115,7 @@ class AgentSettings(_Section):
     checkpoint_url: str | None = Field(
         None, description="postgresql://… for shared checkpoints; default is SQLite in .sleuth/."
     )
-    approve_tools: list[str] = Field(
-        default_factory=list, description="Extra tool names that always need approval."
-    )
+    approve_tools: list[str] = Field(default_factory=list, description="Extra tool names that always need approval.")
     servers: list[ServerSpec] = Field(default_factory=list, description="Third-party MCP servers.")
 
 

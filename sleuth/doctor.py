@@ -83,7 +83,11 @@ async def _start_server(name: str, workspace: Path, timeout_s: float) -> Check:
             tools = await client.list_tools()
         return Check(OK, f"server {name} starts ({len(tools.tools)} tools)")
     except TimeoutError:
-        return Check(FAIL, f"server {name} did not answer within {timeout_s:.0f} s", f"run: sleuth serve {name} --log-level debug")
+        return Check(
+            FAIL,
+            f"server {name} did not answer within {timeout_s:.0f} s",
+            f"run: sleuth serve {name} --log-level debug",
+        )
     except Exception as exc:  # a failing server must not stop the other checks
         return Check(FAIL, f"server {name} failed to start: {exc}", f"run: sleuth serve {name} --log-level debug")
 

@@ -26,8 +26,7 @@ def sleuth_executable() -> str:
 def server_entries(workspace: Path) -> dict[str, dict[str, Any]]:
     exe = sleuth_executable()
     return {
-        f"sleuth-{name}": {"command": exe, "args": ["serve", name, "--workspace", str(workspace)]}
-        for name in SERVERS
+        f"sleuth-{name}": {"command": exe, "args": ["serve", name, "--workspace", str(workspace)]} for name in SERVERS
     }
 
 

@@ -19,9 +19,7 @@ def http_security(host: str, port: int) -> TransportSecuritySettings:
     names = {host, "127.0.0.1", "localhost", "[::1]"} if host in {"127.0.0.1", "localhost", "::1"} else {host}
     hosts = [f"{n}:{port}" for n in sorted(names)] + sorted(names)
     origins = [f"http://{n}:{port}" for n in sorted(names)] + [f"https://{n}:{port}" for n in sorted(names)]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
 def run_server(server: MCPServer[Any], transport: Transport, host: str = "127.0.0.1", port: int = 8000) -> None:
