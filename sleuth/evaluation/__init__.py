@@ -1,0 +1,1 @@
+"""Evaluation harness: golden cases over a workspace, scored locally, with regression gating."""
