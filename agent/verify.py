@@ -46,8 +46,8 @@ sentence are checked against the evidence that sentence cites (all evidence when
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import combinations
@@ -440,16 +440,17 @@ def _derived_values(values: set[Decimal]) -> set[Decimal]:
 
 # ---------------------------------------------------------------- sentences and support
 
-_STOP = frozenset(  # noqa: SIM905 - a word list reads better as text
-    """a an and are as at be been but by can could did do does for from had has have how i if in into
-    is it its may might more most much must no not of on or our over per same shall should so some
-    such than that the their them then there these they this those to too under up upon very was
-    we were what when where which while who why will with within would you your also all any each
-    both only other about after before between during out above below again further once here
-    according based found shows show data document documents records record source sources answer
-    evidence table row rows result results query file files line lines listed list says states
-    stated note total number value values""".split()
-)
+_STOPWORDS = """
+a an and are as at be been but by can could did do does for from had has have how i if in into
+is it its may might more most much must no not of on or our over per same shall should so some
+such than that the their them then there these they this those to too under up upon very was
+we were what when where which while who why will with within would you your also all any each
+both only other about after before between during out above below again further once here
+according based found shows show data document documents records record source sources answer
+evidence table row rows result results query file files line lines listed list says states
+stated note total number value values
+"""
+_STOP = frozenset(_STOPWORDS.split())
 _WORD = re.compile(r"[a-z][a-z'\-]+")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\[\"'(*_A-Z0-9])")
 _ABSTAIN = re.compile(
