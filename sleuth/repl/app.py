@@ -1,0 +1,192 @@
+"""The REPL loop: prompt (prompt_toolkit) and agent (background task) share one asyncio loop.
+
+The prompt shows at once; the agent and its three servers start in the background (`AgentHost`).
+Each input (question or slash command) runs as a task: Ctrl-C cancels that task only, the thread
+and the REPL stay. Ctrl-D (or /quit) leaves. Errors are one line plus the fix; tracebacks go to the
+log file, and console logging is silenced so it cannot scribble over the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.formatted_text import HTML
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.patch_stdout import patch_stdout
+from rich.console import Console
+from rich.text import Text
+
+from sleuth.config import Settings
+from sleuth.errors import SleuthError
+from sleuth.logs import get_logger
+from sleuth.repl import commands, turns
+from sleuth.repl.completion import SleuthCompleter
+from sleuth.repl.host import AgentHost, as_sleuth_error
+from sleuth.repl.render import error_text
+from sleuth.repl.state import ReplState
+
+log = get_logger(__name__)
+PROMPT = HTML("<ansicyan><b>sleuth</b></ansicyan> <b>›</b> ")
+
+
+def run_repl(settings: Settings, resume: str | None = None) -> None:
+    """Entry point of `sleuth chat`."""
+    _silence_console_logging()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(settings, resume))
+
+
+def _silence_console_logging() -> None:
+    """Logs go to the JSON file only while the REPL owns the terminal."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+
+
+def key_bindings() -> KeyBindings:
+    """Enter sends; Esc Enter, Ctrl-J or a trailing backslash make a new line."""
+    kb = KeyBindings()
+
+    @kb.add("enter")
+    def _enter(event: KeyPressEvent) -> None:
+        buf = event.current_buffer
+        state = buf.complete_state
+        if state is not None and state.current_completion is not None:
+            buf.apply_completion(state.current_completion)
+            return
+        if buf.document.text_before_cursor.endswith("\\"):
+            buf.delete_before_cursor(1)
+            buf.insert_text("\n")
+            return
+        buf.validate_and_handle()
+
+    @kb.add("escape", "enter")
+    @kb.add("c-j")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    return kb
+
+
+def _session(settings: Settings, ctx: commands.Ctx) -> PromptSession[str]:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    completer = SleuthCompleter(
+        {name: cmd.help for name, cmd in commands.COMMANDS.items()}, lambda: ctx.thread_ids, settings.workspace
+    )
+
+    def toolbar() -> list[tuple[str, str]]:
+        thread = ctx.state.thread_id or "new"
+        parts = [("", f" thread {thread} · {settings.agent.model} · servers: {ctx.host.status()}")]
+        if ctx.state.pending:
+            parts.append(("bold", " · approval pending"))
+        return [*parts, ("", " · /help · Ctrl-D quits")]
+
+    return PromptSession(
+        history=FileHistory(str(settings.state_dir / "history")),
+        completer=completer,
+        key_bindings=key_bindings(),
+        multiline=True,
+        prompt_continuation=lambda width, line, wrap: "… ".rjust(width),
+        bottom_toolbar=toolbar,
+        refresh_interval=0.5,
+        complete_while_typing=True,
+    )
+
+
+async def _main(settings: Settings, resume: str | None) -> None:
+    console = Console(highlight=False)
+    host = AgentHost(settings)
+    host.start()
+    ctx = commands.Ctx(console, ReplState(thread_id=resume), host, settings)
+    session = _session(settings, ctx)
+    console.print(
+        Text.assemble(
+            ("Sleuth", "bold cyan"),
+            f" · workspace {settings.workspace} · model {settings.agent.model}\n",
+            ("Ask a question, or /help for commands. Ctrl-C cancels a turn, Ctrl-D quits.", "dim"),
+        )
+    )
+    background = [asyncio.create_task(_after_start(ctx, resume))]
+    try:
+        while True:
+            try:
+                with patch_stdout(raw=True):
+                    line = await session.prompt_async(PROMPT)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C at the prompt clears the line
+            except EOFError:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                keep = await _cancellable(console, commands.dispatch(ctx, text))
+            else:
+                keep = await _cancellable(console, turns.ask(console, ctx.state, host, text))
+            if keep is False:
+                break
+            background.append(asyncio.create_task(_refresh_threads(ctx)))
+    finally:
+        for task in background:
+            task.cancel()
+        await host.close()
+        if ctx.state.thread_id:
+            console.print(Text(f"resume with: sleuth chat --resume {ctx.state.thread_id}", style="dim"))
+
+
+async def _cancellable(console: Console, job: Awaitable[bool | None]) -> bool | None:
+    """Run one input as a task; Ctrl-C (SIGINT) cancels it and the REPL carries on."""
+    task = asyncio.ensure_future(job)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers off the main thread
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # the REPL itself is being cancelled
+        console.print(Text("cancelled: the thread is kept; ask again or continue", style="yellow"))
+    except SleuthError as exc:
+        console.print(error_text(exc.message, exc.fix or ""))
+    except Exception as exc:
+        err = as_sleuth_error(exc, "this command")
+        console.print(error_text(err.message, err.fix or ""))
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+        sys.stdout.flush()
+    return None
+
+
+async def _after_start(ctx: commands.Ctx, resume: str | None) -> None:
+    """Once the servers are up: report start-up problems, load thread ids, show a resumed approval."""
+    try:
+        sleuth = await ctx.host.ready()
+    except SleuthError as exc:
+        ctx.console.print(error_text(exc.message, exc.fix or ""))
+        return
+    for problem in getattr(sleuth.bridge, "problems", None) or []:
+        ctx.console.print(error_text(str(problem)))
+    try:
+        if resume:
+            await commands.resume_thread(ctx, resume)
+        else:
+            await _refresh_threads(ctx)
+    except SleuthError as exc:
+        ctx.console.print(error_text(exc.message, exc.fix or ""))
+
+
+async def _refresh_threads(ctx: commands.Ctx) -> None:
+    """Keep the completion cache of thread ids fresh without blocking the prompt."""
+    if ctx.host.sleuth is None:
+        return
+    with contextlib.suppress(Exception):
+        ctx.thread_ids[:] = [commands.attr(t, "thread_id", "id") for t in await ctx.host.sleuth.threads()]

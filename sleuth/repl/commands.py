@@ -1,0 +1,333 @@
+"""Slash commands: a registry (name, argument hint, help) and one small async handler per command.
+
+Handlers get a `Ctx` and the text after the command name. They raise `SleuthError` for anything
+the user can fix; the app prints it as one line. `dispatch` returns False when the REPL should end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sleuth.config import Settings
+from sleuth.errors import SleuthError
+from sleuth.repl import turns
+from sleuth.repl.host import AgentHost
+from sleuth.repl.render import approval_panel, compact_args, error_text, one_line
+from sleuth.repl.state import ReplState
+
+Handler = Callable[["Ctx", str], Awaitable[bool | None]]
+
+
+@dataclass
+class Ctx:
+    console: Console
+    state: ReplState
+    host: AgentHost
+    settings: Settings
+    thread_ids: list[str] = field(default_factory=list)  # completion cache, refreshed after turns
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str
+    help: str
+    handler: Handler
+
+
+COMMANDS: dict[str, Command] = {}
+ALIASES = {"exit": "quit", "q": "quit", "?": "help"}
+
+
+def command(name: str, args: str, help: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = Command(name, args, help, fn)
+        return fn
+
+    return register
+
+
+def parse(line: str) -> tuple[str, str]:
+    """`/sql SELECT 1` -> ("sql", "SELECT 1"). The name is lower-cased; aliases resolved."""
+    head, _, rest = line.strip()[1:].partition(" ")
+    name = head.lower()
+    return ALIASES.get(name, name), rest.strip()
+
+
+async def dispatch(ctx: Ctx, line: str) -> bool:
+    """Run one slash command. False means quit."""
+    name, arg = parse(line)
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        near = [c for c in COMMANDS if c.startswith(name[:2])] if name else []
+        hint = f"did you mean /{near[0]}? " if near else ""
+        raise SleuthError(f"unknown command /{name}", fix=f"{hint}type /help for the list")
+    return await cmd.handler(ctx, arg) is not False
+
+
+def _need(arg: str, usage: str) -> str:
+    if not arg:
+        raise SleuthError("this command needs an argument", fix=f"usage: {usage}")
+    return arg
+
+
+# -- general ---------------------------------------------------------------------------------------
+@command("help", "", "this list")
+async def _help(ctx: Ctx, arg: str) -> None:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+    for cmd in COMMANDS.values():
+        table.add_row(Text(f"/{cmd.name}", style="bold cyan"), Text(cmd.args, style="dim"), cmd.help)
+    ctx.console.print(table)
+    ctx.console.print(
+        Text(
+            "Enter sends · Esc Enter or Ctrl-J (or a trailing \\) adds a line · Tab completes · "
+            "Ctrl-C cancels the running turn · Ctrl-D quits\n"
+            f"log file: {ctx.settings.logs_dir / 'sleuth.jsonl'}",
+            style="dim",
+        )
+    )
+
+
+@command("quit", "", "leave (Ctrl-D works too)")
+async def _quit(ctx: Ctx, arg: str) -> bool:
+    return False
+
+
+@command("model", "", "the configured model, grader and endpoint")
+async def _model(ctx: Ctx, arg: str) -> None:
+    agent = ctx.settings.agent
+    ctx.console.print(f"model: {agent.model}\ngrader: {agent.grader_model}")
+    if agent.base_url:
+        ctx.console.print(f"endpoint: {agent.base_url}")
+    sleuth = ctx.host.sleuth
+    if sleuth is not None and sleuth.model_problem:
+        ctx.console.print(error_text(f"not connected: {sleuth.model_problem}", turns.CONNECT_MODEL_FIX))
+    ctx.console.print(Text("change it with `sleuth chat --model provider:model` or agent.model", style="dim"))
+
+
+@command("cost", "", "tokens and cost of the last answer and of this session")
+async def _cost(ctx: Ctx, arg: str) -> None:
+    if not ctx.state.turns:
+        ctx.console.print("no answers yet in this session")
+        return
+    table = Table("", "last answer", f"session ({ctx.state.turns} answers)", box=None)
+    for key in sorted(set(ctx.state.last_usage) | set(ctx.state.totals)):
+        table.add_row(key, _num(ctx.state.last_usage.get(key, "")), _num(ctx.state.totals.get(key, "")))
+    ctx.console.print(table)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if value < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+# -- threads ---------------------------------------------------------------------------------------
+@command("new", "", "start a new thread")
+async def _new(ctx: Ctx, arg: str) -> None:
+    ctx.state.new_thread()
+    ctx.console.print(Text("new thread: the next question starts a fresh conversation", style="dim"))
+
+
+@command("threads", "", "the saved threads (newest first)")
+async def _threads(ctx: Ctx, arg: str) -> None:
+    sleuth = await ctx.host.ready()
+    infos = await sleuth.threads()
+    ctx.thread_ids[:] = [attr(t, "thread_id", "id") for t in infos]
+    if not infos:
+        ctx.console.print("no threads yet")
+        return
+    table = Table("thread", "updated", "first question", box=None)
+    for info in infos:
+        tid = attr(info, "thread_id", "id")
+        mark = " *" if tid == ctx.state.thread_id else ""
+        table.add_row(tid + mark, str(attr(info, "updated_at", "updated") or ""), one_line(_title(info), 60))
+    ctx.console.print(table)
+
+
+def attr(obj: Any, *names: str) -> Any:
+    """The first of `names` present on an object or dict (the facade's records are read by name)."""
+    for n in names:
+        value = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _title(info: Any) -> str:
+    return str(attr(info, "title", "first_question", "question") or "")
+
+
+@command("resume", "ID", "continue a saved thread (pending approvals included)")
+async def _resume(ctx: Ctx, arg: str) -> None:
+    await resume_thread(ctx, _need(arg, "/resume ID"))
+
+
+async def resume_thread(ctx: Ctx, wanted: str) -> None:
+    """Switch to a thread (an unambiguous id prefix is enough) and show a pending approval."""
+    sleuth = await ctx.host.ready()
+    known = [attr(t, "thread_id", "id") for t in await sleuth.threads()]
+    ctx.thread_ids[:] = known
+    matches = [t for t in known if t == wanted] or [t for t in known if t.startswith(wanted)]
+    if len(matches) != 1:
+        what = "no thread" if not matches else f"{len(matches)} threads"
+        raise SleuthError(f"{what} matches '{wanted}'", fix="see /threads for the ids")
+    ctx.state.thread_id = matches[0]
+    ctx.state.pending = await sleuth.pending_approval(matches[0])
+    ctx.console.print(Text(f"resumed thread {matches[0]}", style="dim"))
+    if ctx.state.pending is not None:
+        ctx.console.print(approval_panel(ctx.state.pending))
+
+
+@command("history", "", "the messages of the current thread")
+async def _history(ctx: Ctx, arg: str) -> None:
+    if ctx.state.thread_id is None:
+        raise SleuthError("no thread is open", fix="ask a question, or /resume ID")
+    sleuth = await ctx.host.ready()
+    items = await sleuth.history(ctx.state.thread_id)
+    if not items:
+        ctx.console.print("this thread has no messages yet")
+    for item in items:
+        role = str(attr(item, "role", "type") or "?")
+        content = str(attr(item, "content", "text") or "")
+        ctx.console.print(Text.assemble((f"{role}: ", "bold"), one_line(content, 400)))
+
+
+@command("trace", "", "the last turn: steps, timings, tokens, corrections")
+async def _trace(ctx: Ctx, arg: str) -> None:
+    if ctx.state.thread_id is None:
+        raise SleuthError("no turn yet", fix="ask a question first")
+    sleuth = await ctx.host.ready()
+    trace = sleuth.last_trace(ctx.state.thread_id)
+    if trace is None:
+        ctx.console.print("no trace for this thread in this session yet")
+        return
+    steps = attr(trace, "steps") or []
+    table = Table("#", "step", "detail", "ms", box=None)
+    for i, step in enumerate(steps, 1):
+        name = str(attr(step, "node", "name", "kind") or "")
+        detail = one_line(str(attr(step, "detail", "tool", "summary") or ""), 70)
+        ms = attr(step, "elapsed_ms", "ms", "duration_ms")
+        table.add_row(str(i), name, detail, f"{ms:.0f}" if isinstance(ms, int | float) else "")
+    ctx.console.print(table)
+    totals = {k: attr(trace, k) for k in ("elapsed_ms", "tokens", "cost", "corrections")}
+    ctx.console.print(Text(" · ".join(f"{k} {_num(v)}" for k, v in totals.items() if v is not None), style="dim"))
+
+
+@command("expand", "N", "show tool call N in full (arguments and output)")
+async def _expand(ctx: Ctx, arg: str) -> None:
+    if not ctx.state.tool_log:
+        raise SleuthError("no tool calls yet", fix="ask a question first")
+    raw = arg or str(len(ctx.state.tool_log))
+    rec = ctx.state.tool(int(raw)) if raw.isdigit() else None
+    if rec is None:
+        raise SleuthError(f"no tool call [{raw}]", fix=f"use a number from 1 to {len(ctx.state.tool_log)}")
+    ctx.console.print(Text(f"[{rec.number}] {rec.started.server}.{rec.started.tool}", style="bold cyan"))
+    ctx.console.print(json.dumps(rec.started.args, indent=2, ensure_ascii=False), markup=False)
+    if rec.finished is not None:
+        style = "red" if rec.finished.is_error else ""
+        ctx.console.print(Text(rec.finished.text, style=style))
+        ctx.console.print(Text(f"{rec.finished.elapsed_ms:.0f} ms", style="dim"))
+
+
+# -- approvals -------------------------------------------------------------------------------------
+@command("approve", "", "run the tool call waiting for approval")
+async def _approve(ctx: Ctx, arg: str) -> None:
+    await turns.decide(ctx.console, ctx.state, ctx.host, "approve")
+
+
+@command("reject", "", "refuse the tool call waiting for approval")
+async def _reject(ctx: Ctx, arg: str) -> None:
+    await turns.decide(ctx.console, ctx.state, ctx.host, "reject")
+
+
+@command("edit", "JSON", "run the waiting tool call with these arguments instead")
+async def _edit(ctx: Ctx, arg: str) -> None:
+    raw = _need(arg, '/edit {"path": "notes.md", "content": "…"}')
+    try:
+        edited = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SleuthError(f"/edit needs a JSON object: {exc.msg}", fix='e.g. /edit {"path": "a.md"}') from None
+    if not isinstance(edited, dict):
+        raise SleuthError("/edit needs a JSON object", fix='e.g. /edit {"path": "a.md"}')
+    await turns.decide(ctx.console, ctx.state, ctx.host, "edit", edited)
+
+
+# -- direct tool calls (work without a model) -------------------------------------------------------
+@command("tools", "", "the tools of every connected server")
+async def _tools(ctx: Ctx, arg: str) -> None:
+    bridge = (await ctx.host.ready()).bridge
+    table = Table("tool", "description", box=None)
+    for tool in bridge.tools:
+        name = f"{attr(tool, 'server')}.{attr(tool, 'name')}"
+        table.add_row(Text(name, style="cyan"), one_line(str(attr(tool, "description") or ""), 80))
+    ctx.console.print(table)
+
+
+@command("servers", "", "the MCP servers and their state")
+async def _servers(ctx: Ctx, arg: str) -> None:
+    bridge = (await ctx.host.ready()).bridge
+    servers = bridge.servers
+    items = servers.items() if isinstance(servers, dict) else ((attr(s, "name"), s) for s in servers)
+    for name, info in items:
+        ctx.console.print(Text.assemble(("● ", "green"), (str(name), "bold"), f"  {_describe(info)}"))
+    for problem in bridge.problems or []:
+        ctx.console.print(error_text(str(attr(problem, "message") or problem), str(attr(problem, "fix") or "")))
+
+
+def _describe(info: Any) -> str:
+    if isinstance(info, str):
+        return info
+    parts = [str(v) for k in ("transport", "status", "tools") if (v := attr(info, k)) is not None]
+    return " · ".join(parts)
+
+
+async def call_tool(ctx: Ctx, server: str, tool: str, text: str) -> None:
+    """Call one tool with `text` as its first required argument and print the outcome."""
+    bridge = (await ctx.host.ready()).bridge
+    spec = next((t for t in bridge.tools if attr(t, "server") == server and attr(t, "name") == tool), None)
+    if spec is None:
+        raise SleuthError(f"the {server} server has no tool {tool}", fix="see /servers and /tools")
+    outcome = await bridge.call(server, tool, {_first_param(spec): text})
+    if outcome.is_error:
+        ctx.console.print(error_text(outcome.text.strip() or f"{server}.{tool} failed"))
+        return
+    ctx.console.print(Text(outcome.text))
+    ctx.console.print(Text(f"{server}.{tool}({compact_args({'q': text})}) · {outcome.elapsed_ms:.0f} ms", style="dim"))
+
+
+def _first_param(spec: Any) -> str:
+    schema = attr(spec, "input_schema", "inputSchema") or {}
+    required = schema.get("required") or list(schema.get("properties") or {})
+    if not required:
+        raise SleuthError("this tool takes no text argument", fix="ask the agent instead")
+    return required[0]
+
+
+@command("sql", "QUERY", "run a read-only SQL query on the sql server")
+async def _sql(ctx: Ctx, arg: str) -> None:
+    await call_tool(ctx, "sql", "run_query", _need(arg, "/sql SELECT …"))
+
+
+@command("search", "QUERY", "search the documents (docs server)")
+async def _search(ctx: Ctx, arg: str) -> None:
+    await call_tool(ctx, "docs", "search_docs", _need(arg, "/search refund policy"))
+
+
+@command("read", "PATH", "read a file in the workspace (files server)")
+async def _read(ctx: Ctx, arg: str) -> None:
+    await call_tool(ctx, "files", "read_file", _need(arg, "/read docs/handbook.md"))
+
+
+@command("ingest", "PATH", "add a file or folder to the docs index")
+async def _ingest(ctx: Ctx, arg: str) -> None:
+    await call_tool(ctx, "docs", "ingest", _need(arg, "/ingest docs/"))

@@ -1,0 +1,97 @@
+"""Keeps the agent facade alive in the background, so the prompt appears before the servers are up.
+
+One task owns the facade's whole lifetime (enter, wait, exit): the MCP sessions live in anyio
+cancel scopes, which must be exited by the task that entered them. The heavy import (LangGraph,
+LangChain, MCP) happens in a worker thread while the prompt is already accepting input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from sleuth.errors import SleuthError
+from sleuth.logs import get_logger
+
+if TYPE_CHECKING:
+    from sleuth.config import Settings
+
+log = get_logger(__name__)
+CLOSE_TIMEOUT_S = 10.0
+
+
+def as_sleuth_error(exc: BaseException, doing: str) -> SleuthError:
+    """Any failure as one readable line with a fix; the traceback goes to the log file only."""
+    if isinstance(exc, SleuthError):
+        return exc
+    log.error("repl failure", doing=doing, exc_info=exc)
+    return SleuthError(
+        f"{doing} failed: {type(exc).__name__}: {exc}", fix="details are in <workspace>/.sleuth/logs/sleuth.jsonl"
+    )
+
+
+class AgentHost:
+    """The `Sleuth` facade, started in the background; `await host.ready()` to use it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sleuth: Any = None
+        self.error: SleuthError | None = None
+        self.started_at = time.monotonic()
+        self.ready_at: float | None = None
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sleuth-agent-host")
+
+    async def _run(self) -> None:
+        try:
+            facade = await asyncio.to_thread(importlib.import_module, "agent.facade")
+            sleuth = facade.Sleuth(self.settings)
+            async with sleuth:
+                self.sleuth = sleuth
+                self.ready_at = time.monotonic()
+                self._ready.set()
+                log.info("agent ready", seconds=round(self.ready_at - self.started_at, 3))
+                await self._stop.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.error = as_sleuth_error(exc, "starting the agent and its servers")
+        finally:
+            self.sleuth = None
+            self._ready.set()
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready.is_set()
+
+    def status(self) -> str:
+        """For the toolbar: `starting servers…`, `ready` or `failed`."""
+        if not self._ready.is_set():
+            return f"starting servers… {time.monotonic() - self.started_at:.0f}s"
+        return "ready" if self.sleuth is not None else "agent unavailable"
+
+    async def ready(self) -> Any:
+        """The started facade, or the start-up error (message + fix) raised again."""
+        await self._ready.wait()
+        if self.sleuth is None:
+            raise self.error or SleuthError("the agent has stopped", fix="restart `sleuth chat`")
+        return self.sleuth
+
+    async def close(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        if not self._ready.is_set():  # quitting while the servers still start: do not wait for them
+            self._task.cancel()
+        try:
+            await asyncio.wait_for(self._task, CLOSE_TIMEOUT_S)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("agent did not stop in time")
+        except Exception as exc:  # shutting down: log it, do not bother the user
+            log.warning("agent stop failed", exc_info=exc)

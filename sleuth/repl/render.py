@@ -1,0 +1,261 @@
+"""Turn events into terminal output: a live status line, streamed tokens, Markdown answers, footnotes.
+
+`TurnView` consumes `agent.events.Event`s and nothing else, so the same code renders a live turn, a
+resumed approval and a unit test's recorded events. Tokens are shown the moment they arrive (the
+live region is refreshed on each token, throttled); the final answer is re-rendered as Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.spinner import Spinner
+from rich.text import Text
+
+from agent import events as ev
+from sleuth.repl.state import ReplState
+
+NODE_STATUS = {
+    "plan": "planning",
+    "act": "thinking",
+    "tools": "calling tools",
+    "reflect": "reflecting",
+    "requery": "re-querying",
+    "answer": "writing the answer",
+    "summarize": "summarizing the history",
+}
+TOKEN_REFRESH_S = 0.03  # at most ~30 repaints a second while tokens stream
+
+
+def one_line(text: str, limit: int) -> str:
+    """Collapse whitespace and cut to `limit` characters with an ellipsis."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def compact_args(args: dict[str, Any], limit: int = 70) -> str:
+    """A tool call's arguments on one short line: the bare value when there is only one."""
+    if len(args) == 1:
+        return one_line(str(next(iter(args.values()))), limit)
+    parts = [f"{k}={json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v!r}" for k, v in args.items()]
+    return one_line(", ".join(parts), limit)
+
+
+def first_line(text: str, limit: int = 60) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return one_line(line, limit)
+    return ""
+
+
+def error_text(message: str, fix: str = "") -> Text:
+    """The one readable error line (plus the fix) used everywhere in the REPL."""
+    out = Text.assemble(("error: ", "bold red"), message)
+    if fix:
+        out.append("\n  fix: ", style="yellow")
+        out.append(fix)
+    return out
+
+
+def tool_line(number: int, call: ev.ToolCallStarted, done: ev.ToolCallFinished | None) -> Text:
+    """`✓ [3] sql.run_query(SELECT …) · 12 rows · 35 ms`: one call, compactly (`/expand 3` for all)."""
+    mark, style = ("✗", "red") if done is not None and done.is_error else ("✓", "green")
+    line = Text("  ")
+    line.append(mark, style=style)
+    line.append(f" [{number}] ", style="dim")
+    line.append(f"{call.server}.{call.tool}", style="cyan")
+    line.append(f"({compact_args(call.args)})", style="dim")
+    if done is not None:
+        summary = first_line(done.text)
+        if summary:
+            line.append(f" → {summary}", style="red" if done.is_error else "")
+        line.append(f" · {done.elapsed_ms:.0f} ms", style="dim")
+    return line
+
+
+def citation_lines(citations: list[ev.Citation]) -> Text:
+    out = Text()
+    for c in citations:
+        out.append(f"[{c.marker}] ", style="bold")
+        if c.kind == "sql":
+            out.append("SQL ", style="magenta")
+        out.append(c.label or c.ref)
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+def usage_line(usage: dict[str, Any], elapsed_s: float, thread_id: str) -> Text:
+    """The dim footer of an answer: time, tokens, cost, corrections and the thread to resume."""
+    parts = [f"{elapsed_s:.1f} s"]
+    tin = usage.get("input_tokens", usage.get("tokens_in"))
+    tout = usage.get("output_tokens", usage.get("tokens_out"))
+    if tin is not None or tout is not None:
+        parts.append(f"{int(tin or 0):,} in / {int(tout or 0):,} out tokens")
+    cost = usage.get("cost_usd", usage.get("cost"))
+    if isinstance(cost, int | float) and cost:
+        parts.append(f"${cost:.4f}")
+    if usage.get("corrections"):
+        parts.append(f"{usage['corrections']} correction(s)")
+    parts.append(f"thread {thread_id}")
+    return Text(" · ".join(parts), style="dim")
+
+
+def approval_panel(req: ev.ApprovalRequested) -> Panel:
+    shown = {k: (v if not isinstance(v, str) or len(v) <= 600 else v[:600] + "…") for k, v in req.args.items()}
+    body = Text.assemble(
+        (f"{req.server}.{req.tool}", "bold cyan"),
+        " wants to run",
+        (f" ({req.reason})" if req.reason else "", "dim"),
+        "\n",
+        json.dumps(shown, indent=2, ensure_ascii=False),
+        "\n\n",
+        ("/approve", "bold green"),
+        " to run it, ",
+        ("/reject", "bold red"),
+        " to refuse, ",
+        ("/edit {json}", "bold yellow"),
+        " to run it with other arguments",
+    )
+    return Panel(body, title="approval needed", title_align="left", border_style="yellow")
+
+
+class TurnView:
+    """Renders one turn. Use as a context manager around the event loop of the turn."""
+
+    def __init__(self, console: Console, state: ReplState, clock: Callable[[], float] = time.monotonic):
+        self.console = console
+        self.state = state
+        self._clock = clock
+        self._t0 = clock()
+        self._node = "starting"
+        self._detail = ""
+        self._inflight: dict[str, ev.ToolCallStarted] = {}
+        self._streamed: list[str] = []
+        self._last_paint = 0.0
+        self._live: Live | None = None
+        self.answer: ev.Answer | None = None
+        self.error: ev.TurnError | None = None
+        self.approval: ev.ApprovalRequested | None = None
+
+    # -- live region -------------------------------------------------------------------------
+    def __enter__(self) -> TurnView:
+        self._live = Live(
+            get_renderable=self._renderable,
+            console=self.console,
+            transient=True,
+            refresh_per_second=8,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if self.answer is None and self._streamed:  # cancelled mid-answer: keep what was said
+            self.console.print(Markdown("".join(self._streamed)))
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self._t0
+
+    def status(self) -> str:
+        """What the agent is doing right now, e.g. `sql.run_query… 1.2s`."""
+        if self._inflight:
+            label = ", ".join(f"{c.server}.{c.tool}" for c in self._inflight.values())
+        elif self._node == "requery" and self._detail:
+            label = f"re-querying: {one_line(self._detail, 60)}"
+        else:
+            label = NODE_STATUS.get(self._node, self._node)
+        return f"{label}… {self.elapsed:.1f}s"
+
+    def _streamed_tail(self) -> str:
+        """The end of the streamed answer that fits above the status line (the rest scrolled off)."""
+        text = "".join(self._streamed)
+        room = max(3, self.console.height - 3)
+        width = max(20, self.console.width)
+        kept: list[str] = []
+        used = 0
+        for line in reversed(text.split("\n")):
+            used += max(1, math.ceil(len(line) / width))
+            if used > room:
+                break
+            kept.append(line)
+        return "\n".join(reversed(kept))
+
+    def _renderable(self) -> RenderableType:
+        spinner = Spinner("dots", text=Text(self.status(), style="dim"), style="cyan")
+        if self._streamed and self.answer is None:
+            return Group(Markdown(self._streamed_tail()), spinner)
+        return spinner
+
+    def _paint(self, force: bool = False) -> None:
+        now = self._clock()
+        if self._live is not None and (force or now - self._last_paint >= TOKEN_REFRESH_S):
+            self._last_paint = now
+            self._live.refresh()
+
+    # -- events ------------------------------------------------------------------------------
+    def handle(self, event: ev.Event) -> None:
+        if event.thread_id:
+            self.state.thread_id = event.thread_id
+        if isinstance(event, ev.Token):
+            self._streamed.append(event.text)
+            self._paint(force=len(self._streamed) == 1)
+        elif isinstance(event, ev.NodeStarted):
+            self._node, self._detail = event.node, event.detail
+            if event.node == "requery" and event.detail:
+                self.console.print(Text(f"  ↻ re-querying: {one_line(event.detail, 100)}", style="yellow"))
+            self._paint(force=True)
+        elif isinstance(event, ev.ToolCallStarted):
+            self._inflight[event.call_id] = event
+            self.state.record_start(event)
+            self._paint(force=True)
+        elif isinstance(event, ev.ToolCallFinished):
+            self._inflight.pop(event.call_id, None)
+            rec = self.state.record_finish(event)
+            if rec is not None:
+                self.console.print(tool_line(rec.number, rec.started, event))
+        elif isinstance(event, ev.ReflectionVerdict):
+            self._print_verdict(event)
+        elif isinstance(event, ev.ApprovalRequested):
+            self.approval = event
+            self.state.pending = event
+            self.console.print(approval_panel(event))
+        elif isinstance(event, ev.Answer):
+            self._print_answer(event)
+        elif isinstance(event, ev.TurnError):
+            self.error = event
+            self.console.print(error_text(event.message, event.fix))
+
+    def _print_verdict(self, verdict: ev.ReflectionVerdict) -> None:
+        if verdict.passed:
+            self.console.print(Text("  ✓ reflection: the evidence supports the answer", style="dim green"))
+            return
+        problems = "; ".join(verdict.problems) or "the evidence is not enough"
+        self.console.print(Text(f"  ↻ reflection: {one_line(problems, 160)}", style="yellow"))
+
+    def _print_answer(self, answer: ev.Answer) -> None:
+        self.answer = answer
+        self.state.pending = None
+        self.state.add_usage(answer.usage)
+        self._paint(force=True)  # drop the streamed preview before printing the final rendering
+        self.console.print()
+        self.console.print(Markdown(answer.text))
+        if answer.citations:
+            self.console.print()
+            self.console.print(citation_lines(answer.citations))
+        if not answer.grounded:
+            self.console.print(Text("  (not enough evidence for a grounded answer)", style="yellow"))
+        self.console.print(usage_line(answer.usage, self.elapsed, answer.thread_id))

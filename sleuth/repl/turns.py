@@ -1,0 +1,69 @@
+"""Run one turn (a question, or a decision on a pending approval) and render its events.
+
+The caller runs these as a task it can cancel (Ctrl-C); cancellation closes the event stream, and
+the thread stays as the last checkpoint left it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from agent import events as ev
+from sleuth.repl.host import AgentHost
+from sleuth.repl.render import TurnView, approval_panel, error_text
+from sleuth.repl.state import ReplState
+
+CONNECT_MODEL_FIX = (
+    "Anthropic: export ANTHROPIC_API_KEY=sk-ant-… and restart `sleuth chat`; or a local OpenAI-compatible "
+    "server (Ollama, vLLM, llama.cpp): sleuth chat --model openai:MODEL with "
+    "SLEUTH_AGENT__BASE_URL=http://localhost:11434/v1 (or agent.base_url in sleuth.toml). "
+    "Without a model, /sql, /search, /read and /tools still work."
+)
+
+
+async def render_events(console: Console, state: ReplState, events: AsyncIterator[ev.Event]) -> TurnView:
+    view = TurnView(console, state)
+    with view:
+        async with contextlib.aclosing(events) if hasattr(events, "aclose") else contextlib.nullcontext():
+            async for event in events:
+                view.handle(event)
+    return view
+
+
+def model_missing(console: Console, problem: str) -> None:
+    """A plain question without a model: say exactly how to connect one."""
+    console.print(error_text(f"no model is connected ({problem})", CONNECT_MODEL_FIX))
+
+
+async def ask(console: Console, state: ReplState, host: AgentHost, question: str) -> None:
+    if not host.is_ready:
+        console.print(Text("waiting for the servers to finish starting…", style="dim"))
+    sleuth = await host.ready()
+    if sleuth.model_problem:
+        model_missing(console, sleuth.model_problem)
+        return
+    if state.pending is not None:
+        console.print(approval_panel(state.pending))
+        console.print(error_text("this thread is waiting for your decision", "/approve, /reject or /edit it, or /new"))
+        return
+    await render_events(console, state, sleuth.stream(question, thread_id=state.thread_id))
+
+
+async def decide(
+    console: Console, state: ReplState, host: AgentHost, decision: str, edited: dict[str, Any] | None = None
+) -> None:
+    sleuth = await host.ready()
+    if state.thread_id is None:
+        console.print(error_text("no thread is open", "ask a question, or /resume ID"))
+        return
+    pending = state.pending or await sleuth.pending_approval(state.thread_id)
+    if pending is None:
+        console.print(error_text("nothing is waiting for approval in this thread", "ask a question first"))
+        return
+    state.pending = None
+    await render_events(console, state, sleuth.decide(state.thread_id, decision, edited_args=edited))
