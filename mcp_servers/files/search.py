@@ -1,0 +1,216 @@
+"""Content search over the files inside a root: fast, bounded, .gitignore-aware.
+
+How it stays fast in pure Python: each file is read whole as bytes and searched with `bytes.find`
+(literal) or one compiled bytes regex over the whole buffer; only around a hit are lines split and
+counted. Files are read by a small thread pool (reads release the GIL). Results come back in path
+order, then line order, so the first `max_results` are stable whatever the thread timing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from mcp_servers.files.models import SearchMatch, SearchResult
+from mcp_servers.files.reading import decode_line, is_binary
+from mcp_servers.files.sandbox import FilesError, Sandbox, Target
+from mcp_servers.files.walk import VCS_DIRS, walk
+
+MAX_SEARCH_FILE_BYTES = 64 << 20
+MAX_CONTEXT_LINES = 5
+DEFAULT_WORKERS = 4
+
+Finder = Callable[[bytes, int], tuple[int, int] | None]
+
+
+@dataclass
+class _FileHits:
+    matches: list[SearchMatch] = field(default_factory=list)
+    binary: bool = False
+    skipped: bool = False  # deadline passed or search stopped before this file
+
+
+def make_finder(pattern: str, regex: bool, ignore_case: bool) -> Finder:
+    """A function (buffer, pos) -> (start, end) of the next hit at or after pos, or None."""
+    if not pattern:
+        raise FilesError("pattern is empty; give the text (or regex=true: the regular expression) to find")
+    needle = pattern.encode("utf-8")
+    if not regex and not ignore_case:
+
+        def find_literal(buf: bytes, pos: int) -> tuple[int, int] | None:
+            i = buf.find(needle, pos)
+            return None if i < 0 else (i, i + len(needle))
+
+        return find_literal
+    try:
+        flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
+        rx = re.compile(needle if regex else re.escape(needle), flags)
+    except re.error as exc:
+        raise FilesError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+    def find_regex(buf: bytes, pos: int) -> tuple[int, int] | None:
+        while True:
+            m = rx.search(buf, pos)
+            if m is None:
+                return None
+            start = m.start()
+            ls = buf.rfind(b"\n", 0, start) + 1
+            le = buf.find(b"\n", start)
+            le = len(buf) if le < 0 else le
+            # A match that runs past its line counts only if the line matches on its own (grep's rule).
+            if m.end() <= le or rx.search(buf, ls, le) is not None:
+                return start, m.end()
+            pos = le + 1
+
+    return find_regex
+
+
+def _context(buf: bytes, ls: int, le: int, n: int) -> tuple[list[str], list[str]]:
+    before: list[str] = []
+    pos = ls
+    while len(before) < n and pos > 0:
+        start = buf.rfind(b"\n", 0, pos - 1) + 1
+        before.insert(0, decode_line(buf[start : pos - 1]))
+        pos = start
+    after: list[str] = []
+    pos = le + 1
+    while len(after) < n and pos < len(buf):
+        end = buf.find(b"\n", pos)
+        end = len(buf) if end < 0 else end
+        after.append(decode_line(buf[pos:end]))
+        pos = end + 1
+    return before, after
+
+
+def search_buffer(buf: bytes, find: Finder, display: str, limit: int, context: int) -> list[SearchMatch]:
+    """Matching lines of one file, at most `limit`, each line once."""
+    out: list[SearchMatch] = []
+    pos = 0
+    line_no, counted_to = 1, 0
+    while len(out) < limit:
+        hit = find(buf, pos)
+        if hit is None:
+            break
+        ls = buf.rfind(b"\n", 0, hit[0]) + 1
+        le = buf.find(b"\n", hit[0])
+        le = len(buf) if le < 0 else le
+        line_no += buf.count(b"\n", counted_to, ls)
+        counted_to = ls
+        before, after = _context(buf, ls, le, context) if context else ([], [])
+        out.append(SearchMatch(path=display, line=line_no, text=decode_line(buf[ls:le]), before=before, after=after))
+        pos = le + 1
+        if pos > len(buf):
+            break
+    return out
+
+
+def search(
+    sandbox: Sandbox,
+    target: Target,
+    pattern: str,
+    *,
+    regex: bool,
+    ignore_case: bool,
+    glob_spec: object | None,
+    max_results: int,
+    context: int,
+    timeout_s: float,
+    workers: int = DEFAULT_WORKERS,
+) -> SearchResult:
+    """Search `target` (a folder, recursively, or one file) for lines matching `pattern`."""
+    if not 0 <= context <= MAX_CONTEXT_LINES:
+        raise FilesError(f"context must be between 0 and {MAX_CONTEXT_LINES}, got {context}")
+    if max_results < 1:
+        raise FilesError(f"max_results must be 1 or more, got {max_results}")
+    find = make_finder(pattern, regex, ignore_case)
+    deadline = time.monotonic() + timeout_s
+    files, large = _candidates(sandbox, target, glob_spec, deadline)
+    stop = threading.Event()
+
+    def one(rel: str) -> _FileHits:
+        if stop.is_set() or time.monotonic() > deadline:
+            return _FileHits(skipped=True)
+        return _search_file(sandbox, target, rel, find, max_results, context)
+
+    matches: list[SearchMatch] = []
+    searched = binary = 0
+    done = timed_out = truncated = False
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for hits in pool.map(one, files):
+            if done:
+                continue
+            if hits.skipped:  # only the deadline skips a file before `done`
+                timed_out = done = True
+                stop.set()
+                continue
+            searched += 1
+            binary += hits.binary
+            matches.extend(hits.matches[: max_results - len(matches)])
+            if len(matches) >= max_results:
+                truncated = done = True
+                stop.set()
+    timed_out = timed_out or time.monotonic() > deadline
+    return SearchResult(
+        pattern=pattern,
+        path=target.display,
+        matches=matches,
+        files_searched=searched,
+        skipped_binary=binary,
+        skipped_large=large,
+        truncated=truncated,
+        timed_out=timed_out,
+    )
+
+
+def _candidates(sandbox: Sandbox, target: Target, glob_spec: object | None, deadline: float) -> tuple[list[str], int]:
+    """Root-relative paths of the files to search, sorted, and how many were too large."""
+    if not os.path.isdir(target.real):
+        return [target.rel], 0
+    base = len(target.rel) + 1 if target.rel else 0
+    files: list[str] = []
+    large = 0
+    entries = walk(sandbox, target, max_depth=1 << 16, include_ignored=False, skip_dirs=VCS_DIRS, deadline=deadline)
+    for e in entries:
+        if e.kind != "file":
+            continue
+        if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):  # type: ignore[attr-defined]
+            continue
+        if e.size > MAX_SEARCH_FILE_BYTES:
+            large += 1
+            continue
+        files.append(e.rel)
+    files.sort()
+    return files, large
+
+
+def _search_file(sandbox: Sandbox, target: Target, rel: str, find: Finder, limit: int, context: int) -> _FileHits:
+    real = f"{target.root.path}/{rel}" if rel else target.root.path
+    one = Target(target.root, rel, real, sandbox.display(target.root, rel), real)
+    try:
+        fd, st = sandbox.open_file(one)
+    except (FilesError, OSError):
+        return _FileHits()  # vanished, swapped or refused since the walk: leave it out
+    try:
+        buf = _read_all(fd, st.st_size)
+    finally:
+        os.close(fd)
+    if is_binary(buf):
+        return _FileHits(binary=True)
+    return _FileHits(matches=search_buffer(buf, find, one.display, limit, context))
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks = []
+    want = min(size, MAX_SEARCH_FILE_BYTES) + 1
+    while want > 0:
+        chunk = os.read(fd, want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        want -= len(chunk)
+    return b"".join(chunks)

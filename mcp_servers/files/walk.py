@@ -1,0 +1,167 @@
+"""Walk a folder inside a root by directory descriptors, never following a symlink.
+
+Why descriptors: a walk by path names could be redirected out of the root by swapping a folder
+for a symlink mid-walk; opening each folder with O_NOFOLLOW relative to its parent's descriptor
+cannot. Denied paths are never yielded; `.gitignore` files (nested ones too) mark entries ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pathspec import GitIgnoreSpec
+
+from mcp_servers.files.sandbox import Sandbox, Target, kind_of
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_MAX_GITIGNORE_BYTES = 1 << 20
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    rel: str  # relative to the root, posix
+    name: str
+    kind: str  # file, dir, symlink, special
+    size: int
+    mtime: float
+    depth: int  # 1 = directly inside the walked folder
+    ignored: bool  # matched by a .gitignore
+
+
+class _Ignores:
+    """The .gitignore files between the root and the current folder; the deepest decides."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[str, GitIgnoreSpec]] = []
+
+    def push(self, base: str, spec: GitIgnoreSpec | None) -> bool:
+        if spec is None:
+            return False
+        self._stack.append((base, spec))
+        return True
+
+    def pop(self) -> None:
+        self._stack.pop()
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        for base, spec in reversed(self._stack):
+            sub = rel[len(base) + 1 :] if base else rel
+            verdict = spec.check_file(sub + "/" if is_dir else sub).include
+            if verdict is not None:
+                return verdict
+        return False
+
+
+def _read_gitignore(dir_fd: int) -> GitIgnoreSpec | None:
+    try:
+        fd = os.open(".gitignore", _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_GITIGNORE_BYTES:
+            return None
+        data = os.read(fd, _MAX_GITIGNORE_BYTES)
+    finally:
+        os.close(fd)
+    return GitIgnoreSpec.from_lines(data.decode("utf-8", "replace").splitlines())
+
+
+def open_dir(root_path: str, rel: str) -> int:
+    """Open root/rel as a folder, component by component, refusing any symlink on the way."""
+    fd = os.open(root_path, _DIR_FLAGS)
+    try:
+        for part in [p for p in rel.split("/") if p]:
+            child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def walk(
+    sandbox: Sandbox,
+    start: Target,
+    *,
+    max_depth: int,
+    include_ignored: bool,
+    skip_dirs: frozenset[str] = frozenset(),
+    deadline: float | None = None,
+) -> Iterator[Entry]:
+    """Entries under `start` (a folder), depth-first, names sorted, denied ones left out.
+
+    Ignored entries are yielded (flagged) only with `include_ignored`; ignored folders are never
+    entered. Stops quietly at `deadline` (time.monotonic); the caller tells the user.
+    """
+    ignores = _Ignores()
+    root = start.root
+    parts = [p for p in start.rel.split("/") if p]
+    fd = open_dir(root.path, "")
+    pushed = 0
+    try:
+        # .gitignore files of the folders above `start` apply to it too.
+        for i, part in enumerate(parts):
+            pushed += ignores.push("/".join(parts[:i]), _read_gitignore(fd))
+            child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        yield from _walk_dir(sandbox, fd, start.rel, 1, max_depth, ignores, include_ignored, skip_dirs, deadline)
+    finally:
+        os.close(fd)
+        for _ in range(pushed):
+            ignores.pop()
+
+
+def _walk_dir(
+    sandbox: Sandbox,
+    fd: int,
+    rel: str,
+    depth: int,
+    max_depth: int,
+    ignores: _Ignores,
+    include_ignored: bool,
+    skip_dirs: frozenset[str],
+    deadline: float | None,
+) -> Iterator[Entry]:
+    pushed = ignores.push(rel, _read_gitignore(fd))
+    try:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            erel = f"{rel}/{e.name}" if rel else e.name
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            kind = kind_of(st.st_mode)
+            is_dir = kind == "dir"
+            if sandbox.is_denied(erel, is_dir):
+                continue
+            ignored = ignores.ignored(erel, is_dir)
+            if ignored and not include_ignored:
+                continue
+            yield Entry(erel, e.name, kind, st.st_size, st.st_mtime, depth, ignored)
+            if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs:
+                try:
+                    child = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    continue
+                try:
+                    yield from _walk_dir(
+                        sandbox, child, erel, depth + 1, max_depth, ignores, include_ignored, skip_dirs, deadline
+                    )
+                finally:
+                    os.close(child)
+    finally:
+        if pushed:
+            ignores.pop()
