@@ -1,0 +1,281 @@
+"""The DuckDB side: one locked-down connection, timeouts by interrupt, bounded fetches.
+
+Why one connection behind a lock: a DuckDB connection is not safe for concurrent use, and the
+data-folder views are TEMP views, which only their own connection sees. Queries are serialised;
+each runs in a worker thread (the caller uses anyio.to_thread) with a timer that calls
+`connection.interrupt()` at the deadline, so a runaway query stops and the server stays healthy.
+
+Engine settings are the last safety layer: the database is opened read-only (unless --read-write),
+file access is limited to the data folders, extensions can be neither installed nor loaded, no
+spilling to disk, and the configuration is locked so a query cannot undo any of it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout, SqlError, from_duckdb
+from mcp_servers.sql.results import jsonable, row_chars
+from sleuth.config import SqlSettings
+from sleuth.errors import SleuthError
+from sleuth.logs import get_logger
+
+log = get_logger(__name__)
+
+DATA_SUFFIXES = {
+    ".csv": "read_csv",
+    ".tsv": "read_csv",
+    ".parquet": "read_parquet",
+    ".json": "read_json_auto",
+    ".jsonl": "read_json_auto",
+    ".ndjson": "read_json_auto",
+}
+_READ_TYPES = {duckdb.StatementType.SELECT}
+_WRITE_TYPES = {
+    duckdb.StatementType.INSERT,
+    duckdb.StatementType.UPDATE,
+    duckdb.StatementType.DELETE,
+    duckdb.StatementType.CREATE,
+    duckdb.StatementType.DROP,
+}
+FETCH_BATCH = 2048
+
+
+@dataclass
+class Fetched:
+    """Rows of one query as JSON-ready lists, with how much of the result they are."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[list[Any]]
+    complete: bool  # False: the result had more rows than the fetch limits allowed
+    elapsed_ms: float
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view_name(root: Path, path: Path, taken: set[str]) -> str:
+    stem = str(path.relative_to(root).with_suffix("")).lower()
+    name = re.sub(r"[^a-z0-9_]+", "_", stem).strip("_") or "data"
+    if name[0].isdigit():
+        name = "t_" + name
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+class Engine:
+    """A configured DuckDB connection plus the bounded ways the server uses it."""
+
+    def __init__(self, settings: SqlSettings) -> None:
+        self.settings = settings
+        self.read_only = not settings.read_write
+        self.roots = [Path(p).resolve() for p in settings.data_dirs]
+        self._lock = threading.Lock()
+        self.skipped_files: list[str] = []
+        self.conn = self._connect()
+        self.db_name = self.conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        self._configure()
+
+    # -- opening -------------------------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        s = self.settings
+        if s.db is None and not s.data_dirs:
+            raise SleuthError("the SQL server has no database", fix="pass --db FILE.duckdb and/or --data DIR")
+        for d in s.data_dirs:
+            if not Path(d).is_dir():
+                raise SleuthError(f"data folder {d} does not exist", fix="pass --data with an existing folder")
+        config = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+        }
+        if s.db is None:
+            return duckdb.connect(":memory:", config=config)
+        if not Path(s.db).is_file():
+            raise SleuthError(f"database file {s.db} does not exist", fix="pass --db with an existing DuckDB file")
+        try:
+            return duckdb.connect(str(s.db), read_only=self.read_only, config=config)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise SleuthError(
+                f"cannot open {s.db} as a DuckDB database: {first}",
+                fix="check that it is a DuckDB file and that no other process holds it open for writing",
+            ) from None
+
+    def _configure(self) -> None:
+        s, c = self.settings, self.conn
+        c.execute(f"SET memory_limit = {_quote_str(s.memory_limit)}")
+        c.execute(f"SET threads = {int(s.threads)}")
+        c.execute("SET temp_directory = ''")  # never spill next to the warehouse file
+        roots = [str(r) + "/" for r in self.roots]
+        c.execute(f"SET allowed_directories = [{', '.join(_quote_str(r) for r in roots)}]")
+        c.execute("SET enable_external_access = false")
+        self._create_data_views()
+        c.execute("SET lock_configuration = true")
+
+    def _create_data_views(self) -> None:
+        taken = {r[0].lower() for r in self.conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        taken |= {r[0].lower() for r in self.conn.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        for root in self.roots:
+            for path in sorted(root.rglob("*")):
+                reader = DATA_SUFFIXES.get(path.suffix.lower())
+                if reader is None or not path.is_file() or any(p.startswith(".") for p in path.parts):
+                    continue
+                name = _view_name(root, path, taken)
+                sql = f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM {reader}({_quote_str(str(path))})"
+                try:
+                    self.conn.execute(sql)
+                    comment = f"file {path.relative_to(root)} in {root}"
+                    self.conn.execute(f"COMMENT ON VIEW {quote_ident(name)} IS {_quote_str(comment)}")
+                except duckdb.Error as exc:
+                    self.skipped_files.append(f"{path}: {str(exc).splitlines()[0]}")
+                    log.warning("data file skipped", path=str(path), error=str(exc).splitlines()[0])
+
+    # -- running -------------------------------------------------------------------------------
+    def _guarded(self, fn: Any, timeout_s: float | None = None) -> Any:
+        """Run fn() holding the connection, interrupting it when the time limit passes."""
+        limit = timeout_s or self.settings.timeout_s
+        if not self._lock.acquire(timeout=limit):
+            raise QueryTimeout(
+                f"the server was busy with another query for {limit:g} s",
+                fix="try again, or make the other query cheaper",
+            )
+        state = {"running": True, "fired": False}
+        guard = threading.Lock()
+
+        def interrupt() -> None:
+            with guard:
+                if state["running"]:
+                    state["fired"] = True
+                    self.conn.interrupt()
+
+        timer = threading.Timer(limit, interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            return fn()
+        except duckdb.Error as exc:
+            if state["fired"] or isinstance(exc, duckdb.InterruptException):
+                raise QueryTimeout(
+                    f"the query was stopped after {limit:g} s (time limit)",
+                    fix="add filters or a LIMIT, aggregate earlier, or ask for fewer columns",
+                ) from None
+            raise
+        finally:
+            with guard:
+                state["running"] = False
+            timer.cancel()
+            self._lock.release()
+
+    def statement_type(self, sql: str) -> duckdb.StatementType:
+        """DuckDB's own reading of the SQL: exactly one statement, and of which type."""
+        try:
+            stmts = self._guarded(lambda: self.conn.extract_statements(sql))
+        except duckdb.Error as exc:
+            raise from_duckdb(exc, self.table_names(), []) from None
+        if len(stmts) != 1:
+            raise QueryRefused(f"one statement per call; DuckDB reads {len(stmts)} here")
+        return stmts[0].type
+
+    def require_type(self, sql: str, *, write: bool) -> None:
+        st = self.statement_type(sql)
+        allowed = _READ_TYPES | (_WRITE_TYPES if write else set())
+        if st not in allowed:
+            raise QueryRefused(f"DuckDB reads this as a {st.name} statement, which is not allowed here")
+
+    def fetch(self, sql: str, max_rows: int, max_chars: int) -> Fetched:
+        """Run one already-vetted statement; keep at most max_rows rows / max_chars characters."""
+
+        def work() -> Fetched:
+            t0 = time.perf_counter()
+            cur = self.conn.execute(sql)
+            desc = cur.description or []
+            rows: list[list[Any]] = []
+            chars, complete = 0, True
+            while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
+                for raw in batch:
+                    row = [jsonable(v) for v in raw]
+                    chars += row_chars(row)
+                    if len(rows) >= max_rows or (chars > max_chars and rows):
+                        complete = False
+                        break
+                    rows.append(row)
+            elapsed = (time.perf_counter() - t0) * 1000
+            return Fetched([d[0] for d in desc], [str(d[1]) for d in desc], rows, complete, elapsed)
+
+        try:
+            return self._guarded(work)
+        except duckdb.Error as exc:
+            raise from_duckdb(exc, self.table_names(), self.column_names()) from None
+
+    def bind(self, sql: str) -> list[tuple[str, str]]:
+        """Columns and types a SELECT would return, without running it (DuckDB binds lazily)."""
+
+        def work() -> list[tuple[str, str]]:
+            rel = self.conn.sql(sql)
+            return list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+
+        try:
+            return self._guarded(work)
+        except duckdb.Error as exc:
+            raise from_duckdb(exc, self.table_names(), self.column_names()) from None
+
+    def execute_write(self, sql: str) -> tuple[int | None, float]:
+        """Run one vetted write statement; rows changed (when DuckDB reports it) and elapsed ms."""
+
+        def work() -> tuple[int | None, float]:
+            t0 = time.perf_counter()
+            cur = self.conn.execute(sql)
+            row = cur.fetchone() if cur.description else None
+            changed = int(row[0]) if row and isinstance(row[0], int) else None
+            return changed, (time.perf_counter() - t0) * 1000
+
+        try:
+            return self._guarded(work)
+        except duckdb.Error as exc:
+            raise from_duckdb(exc, self.table_names(), self.column_names()) from None
+
+    def internal(self, sql: str, params: Sequence[Any] = (), timeout_s: float | None = None) -> list[tuple]:
+        """Trusted catalog SQL written by this server (never user text), under the same limits."""
+        try:
+            return self._guarded(lambda: self.conn.execute(sql, list(params)).fetchall(), timeout_s)
+        except duckdb.Error as exc:
+            raise QueryFailed(str(exc).splitlines()[0]) from None
+
+    # -- catalog names for error hints -----------------------------------------------------------
+    def table_names(self) -> list[str]:
+        try:
+            rows = self.internal(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal "
+                "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            )
+        except SqlError:
+            return []
+        return [r[0] for r in rows]
+
+    def column_names(self) -> list[str]:
+        try:
+            rows = self.internal("SELECT DISTINCT column_name FROM duckdb_columns() WHERE NOT internal")
+        except SqlError:
+            return []
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,75 @@
+"""Structured output shapes of the SQL tools: the JSON contract other components rely on.
+
+They are advertised as each tool's outputSchema, and the agent reads `query_id` and `sql` from
+`RunQueryOutput` to cite SQL evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TableEntry(BaseModel):
+    name: str = Field(description="Name to use in SQL (schema-qualified when not in main).")
+    kind: str = Field(description="'table' or 'view'.")
+    row_count: int | None = Field(description="Rows; null when counting ran past its time limit.")
+    comment: str | None = None
+
+
+class ListTablesOutput(BaseModel):
+    tables: list[TableEntry]
+
+
+class ColumnInfo(BaseModel):
+    name: str
+    type: str
+    nullable: bool
+    comment: str | None = None
+    null_count: int | None = None
+    distinct_approx: int | None = None
+    min: Any = None
+    max: Any = None
+
+
+class DescribeTableOutput(BaseModel):
+    table: str
+    kind: str
+    row_count: int | None
+    comment: str | None = None
+    columns: list[ColumnInfo]
+    sample_rows: list[list[Any]]
+    stats_note: str | None = Field(None, description="Why stats are missing, if they are.")
+
+
+class RunQueryOutput(BaseModel):
+    query_id: str = Field(description="Cite the result by this id; read it in pages at result_uri.")
+    sql: str
+    columns: list[str]
+    column_types: list[str]
+    rows: list[list[Any]] = Field(description="The first rows of the result (bounded by rows and characters).")
+    row_count: int = Field(description="Rows in the full result (a lower bound when row_count_exact is false).")
+    row_count_exact: bool
+    truncated: bool = Field(description="True when `rows` holds fewer rows than the full result.")
+    elapsed_ms: float
+    result_uri: str = Field(description="sql://results/{query_id}?page=1: the full result, in pages.")
+    pages: int
+
+
+class ResultColumn(BaseModel):
+    name: str
+    type: str
+
+
+class CheckQueryOutput(BaseModel):
+    valid: bool
+    statement: str
+    tables: list[str]
+    columns: list[ResultColumn] = Field(description="The columns the query would return.")
+
+
+class ExecuteWriteOutput(BaseModel):
+    statement: str
+    rows_affected: int | None
+    elapsed_ms: float

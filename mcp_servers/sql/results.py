@@ -1,0 +1,166 @@
+"""Query results: JSON-safe values, a compact text table, and a bounded store served in pages.
+
+Why a store: a large result must not be pushed into the model's context, yet the model (or the
+user) may need the rest of it. The full result (up to a stored-row cap) stays here under a
+`query_id`, readable page by page as `sql://results/{query_id}?page=N`; the agent cites SQL
+evidence by that id. The store is an LRU bounded by bytes, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import secrets
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+RESULT_URI_PREFIX = "sql://results/"
+CELL_CHARS = 60  # a text-table cell is cut past this
+
+
+def jsonable(value: Any) -> Any:
+    """A DuckDB value as plain JSON (numbers stay numbers where JSON can hold them)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        f = float(value)
+        return f if math.isfinite(f) else str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "base64:" + base64.b64encode(bytes(value)).decode()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def row_chars(row: Sequence[Any]) -> int:
+    """JSON size of one row: the unit of the character caps."""
+    return len(json.dumps(row, ensure_ascii=False, separators=(",", ":"))) + 1
+
+
+def _cell(value: Any) -> str:
+    text = "NULL" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    text = text.replace("\n", " ").replace("|", "¦")
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A compact pipe table: cheap in tokens, easy for a model to read."""
+    lines = [" | ".join(columns), " | ".join("---" for _ in columns)]
+    lines += [" | ".join(_cell(v) for v in row) for row in rows]
+    return "\n".join(lines)
+
+
+def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int) -> int:
+    """How many leading rows fit in both caps (at least one if any, so a result is never empty)."""
+    used = 0
+    for i, row in enumerate(rows[:max_rows]):
+        used += row_chars(row)
+        if used > max_chars and i > 0:
+            return i
+    return min(len(rows), max_rows)
+
+
+def _paginate(rows: Sequence[Sequence[Any]], page_rows: int, page_chars: int) -> list[tuple[int, int]]:
+    """Page boundaries, fixed when the result is stored, so page N always means the same rows."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start < len(rows):
+        n = take_within(rows[start:], page_rows, page_chars)
+        bounds.append((start, start + n))
+        start += n
+    return bounds or [(0, 0)]
+
+
+@dataclass
+class StoredResult:
+    """A full result kept for paging and citation."""
+
+    query_id: str
+    sql: str
+    columns: list[str]
+    types: list[str]
+    rows: list[list[Any]]
+    complete: bool  # False when the result had more rows than the store keeps
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    nbytes: int = 0
+
+    def page(self, number: int) -> dict[str, Any]:
+        """One page as a JSON-ready dict (1-based page numbers)."""
+        if not 1 <= number <= len(self.pages):
+            raise IndexError(f"page {number} does not exist; this result has {len(self.pages)} page(s)")
+        start, end = self.pages[number - 1]
+        nxt = f"{RESULT_URI_PREFIX}{self.query_id}?page={number + 1}" if number < len(self.pages) else None
+        return {
+            "query_id": self.query_id,
+            "sql": self.sql,
+            "columns": self.columns,
+            "column_types": self.types,
+            "page": number,
+            "pages": len(self.pages),
+            "first_row": start + 1,
+            "rows": self.rows[start:end],
+            "row_count": len(self.rows),
+            "complete": self.complete,
+            "next": nxt,
+        }
+
+
+def result_uri(query_id: str, page: int = 1) -> str:
+    return f"{RESULT_URI_PREFIX}{query_id}?page={page}"
+
+
+class ResultStore:
+    """Recent full results, least recently used evicted first once `max_bytes` is exceeded."""
+
+    def __init__(self, max_bytes: int, page_rows: int, page_chars: int) -> None:
+        self.max_bytes = max_bytes
+        self.page_rows = page_rows
+        self.page_chars = page_chars
+        self._items: OrderedDict[str, StoredResult] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def new_id() -> str:
+        return "q_" + secrets.token_hex(6)
+
+    def put(self, result: StoredResult) -> None:
+        result.pages = _paginate(result.rows, self.page_rows, self.page_chars)
+        result.nbytes = sum(row_chars(r) for r in result.rows) + len(result.sql) + 200
+        with self._lock:
+            self._items[result.query_id] = result
+            self._bytes += result.nbytes
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= old.nbytes
+
+    def get(self, query_id: str) -> StoredResult | None:
+        with self._lock:
+            item = self._items.get(query_id)
+            if item is not None:
+                self._items.move_to_end(query_id)
+            return item
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)

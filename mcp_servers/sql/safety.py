@@ -1,0 +1,280 @@
+"""Statement allow-list on the parsed SQL (sqlglot, DuckDB dialect): the first of three safety layers.
+
+Why parse instead of matching keywords: comments, string literals and odd spacing defeat regexes;
+a syntax tree does not. The second layer is DuckDB's own parser (statement types, in `engine.py`)
+and the third is the engine itself (read-only connection, external access limited to the data
+roots, configuration locked). Each layer refuses on its own, so a gap in one is not a hole.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from mcp_servers.sql.errors import QueryRefused
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to Command" notes are noise
+
+MAX_SQL_CHARS = 100_000
+
+# Statement roots a read-only query may have.
+_READ_ROOTS: tuple[type[exp.Expression], ...] = (
+    exp.Select,
+    exp.SetOperation,
+    exp.Values,
+    exp.Describe,
+    exp.Summarize,
+    exp.Subquery,
+)
+# Extra roots the opt-in write tool accepts.
+_WRITE_ROOTS: tuple[type[exp.Expression], ...] = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop)
+
+# Nodes refused anywhere in a read query (also catches a write hidden inside a CTE).
+_WRITE_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+)
+# Nodes refused in every mode: session, engine and file-system control.
+_CONTROL_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Command,
+    exp.Copy,
+    exp.Set,
+    exp.Pragma,
+    exp.Attach,
+    exp.Detach,
+    exp.Install,
+    exp.Use,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+)
+
+# Table/scalar functions that run SQL from a string, reveal secrets, write, or reach other engines.
+DENIED_FUNCTIONS = frozenset(
+    {
+        "query",
+        "query_table",
+        "duckdb_secrets",
+        "which_secret",
+        "checkpoint",
+        "force_checkpoint",
+        "nextval",
+        "currval",
+        "setseed",
+        "getenv",
+        "sqlite_scan",
+        "sqlite_attach",
+        "sqlite_query",
+        "postgres_scan",
+        "postgres_scan_pushdown",
+        "postgres_query",
+        "postgres_attach",
+        "postgres_execute",
+        "mysql_query",
+        "mysql_execute",
+        "iceberg_scan",
+        "iceberg_metadata",
+        "iceberg_snapshots",
+        "delta_scan",
+        "install_extension",
+        "load_extension",
+    }
+)
+# Functions whose first argument is a file path or glob: allowed only inside the data roots.
+FILE_FUNCTIONS = frozenset(
+    {
+        "read_csv",
+        "read_csv_auto",
+        "read_tsv",
+        "read_parquet",
+        "parquet_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "parquet_bloom_probe",
+        "read_json",
+        "read_json_auto",
+        "read_json_objects",
+        "read_json_objects_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "read_ndjson_objects",
+        "read_text",
+        "read_blob",
+        "read_xlsx",
+        "glob",
+        "sniff_csv",
+    }
+)
+_FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".txt", ".gz", ".zst", ".xlsx", ".db")
+
+
+@dataclass(frozen=True)
+class CheckedSql:
+    """What the allow-list learned about one accepted statement."""
+
+    statement: str  # the sqlglot root type, e.g. "Select"
+    tables: list[str]  # referenced tables/views (CTE names excluded), as written
+    columns: list[str]  # referenced column names, as written
+
+
+def function_name(node: exp.Func) -> str:
+    """Lower-case SQL name of a function node, known to sqlglot or not."""
+    return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+
+
+def _first_argument(node: exp.Func) -> exp.Expression | None:
+    if isinstance(node, exp.Anonymous):
+        return node.expressions[0] if node.expressions else None
+    first = node.args.get("this")
+    if isinstance(first, exp.Expression):
+        return first
+    return node.expressions[0] if node.expressions else None
+
+
+def _path_literals(arg: exp.Expression | None) -> list[str] | None:
+    """The string literal(s) of a path argument, or None if it is computed (which we cannot vet)."""
+    if isinstance(arg, exp.Literal) and arg.is_string:
+        return [arg.this]
+    if isinstance(arg, exp.Array) and arg.expressions:
+        out: list[str] = []
+        for item in arg.expressions:
+            if not (isinstance(item, exp.Literal) and item.is_string):
+                return None
+            out.append(item.this)
+        return out
+    return None
+
+
+def path_inside_roots(raw: str, roots: Sequence[Path]) -> bool:
+    """True when a path or glob, once normalised (symlinks and '..' resolved), stays inside a root."""
+    if "://" in raw or raw.startswith(("~", "\\\\")) or "\x00" in raw:
+        return False
+    norm = os.path.normpath(os.path.abspath(raw))
+    # Resolve symlinks on the part before the first glob character.
+    cut = min((norm.find(c) for c in "*?[{" if c in norm), default=-1)
+    prefix = norm if cut < 0 else os.path.dirname(norm[:cut])
+    real = Path(os.path.realpath(prefix))
+    for root in roots:
+        r = Path(os.path.realpath(root))
+        if real == r or r in real.parents:
+            return True
+    return False
+
+
+def _looks_like_path(name: str) -> bool:
+    lower = name.lower()
+    return "/" in name or "\\" in name or "://" in name or "*" in name or lower.endswith(_FILE_SUFFIXES)
+
+
+def _refuse_paths(paths: Iterable[str], roots: Sequence[Path], what: str) -> None:
+    for p in paths:
+        if not roots:
+            raise QueryRefused(
+                f"{what} reads the file {p!r}, but this server exposes no data folders",
+                fix="query the tables listed by list_tables(); files are exposed only with --data DIR",
+            )
+        if not path_inside_roots(p, roots):
+            shown = ", ".join(str(r) for r in roots)
+            raise QueryRefused(
+                f"{what} reads {p!r}, which is outside the data folders ({shown})",
+                fix="query the views listed by list_tables() instead of reading files directly",
+            )
+
+
+def _check_functions(tree: exp.Expression, roots: Sequence[Path]) -> None:
+    for node in tree.find_all(exp.Func):
+        name = function_name(node)
+        if name in DENIED_FUNCTIONS:
+            raise QueryRefused(f"the function {name}() is not allowed on this server")
+        if name in FILE_FUNCTIONS:
+            paths = _path_literals(_first_argument(node))
+            if paths is None:
+                raise QueryRefused(
+                    f"{name}() needs a literal file path (a string or a list of strings)",
+                    fix="write the path as a quoted string inside a data folder",
+                )
+            _refuse_paths(paths, roots, f"{name}()")
+
+
+def _check_tables(tree: exp.Expression, roots: Sequence[Path]) -> list[str]:
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables: list[str] = []
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function: vetted by _check_functions
+        name = table.name
+        if table.this.quoted and _looks_like_path(name):
+            _refuse_paths([name], roots, "the query")
+            continue
+        if not table.db and name.lower() in cte_names:
+            continue
+        qualified = ".".join(p for p in (table.catalog, table.db, name) if p)
+        if qualified not in tables:
+            tables.append(qualified)
+    return tables
+
+
+def _parse(sql: str) -> exp.Expression:
+    if "\x00" in sql:
+        raise QueryRefused("the SQL contains a NUL character")
+    if len(sql) > MAX_SQL_CHARS:
+        raise QueryRefused(f"the SQL is {len(sql):,} characters long; the limit is {MAX_SQL_CHARS:,}")
+    if not sql.strip():
+        raise QueryRefused("the SQL is empty", fix="pass one SELECT statement")
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except (ParseError, TokenError) as exc:
+        raise QueryRefused(f"could not parse the SQL: {str(exc).splitlines()[0]}") from None
+    if not trees:
+        raise QueryRefused("the SQL holds no statement (only comments?)", fix="pass one SELECT statement")
+    if len(trees) > 1:
+        raise QueryRefused(
+            f"one statement per call; this SQL holds {len(trees)}",
+            fix="send each statement in its own call",
+        )
+    return trees[0]
+
+
+def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> CheckedSql:
+    """Accept one statement or raise QueryRefused saying why.
+
+    `write=False` (run_query, check_query): only SELECT-family statements.
+    `write=True` (execute_write, opt-in): INSERT/UPDATE/DELETE/CREATE/DROP as well, never engine control.
+    """
+    tree = _parse(sql)
+    roots_ok = _READ_ROOTS + (_WRITE_ROOTS if write else ())
+    if not isinstance(tree, roots_ok):
+        kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
+        allowed = "SELECT (also WITH, VALUES, DESCRIBE, SUMMARIZE)"
+        if write:
+            allowed += ", INSERT, UPDATE, DELETE, CREATE, DROP"
+        raise QueryRefused(
+            f"{kind} statements are not allowed here; allowed: {allowed}",
+            fix="this server is read-only: ask a question with SELECT"
+            if not write
+            else "engine and file commands are never allowed",
+        )
+    for node in tree.walk():
+        if isinstance(node, _CONTROL_NODES):
+            raise QueryRefused(f"{node.key.upper()} is not allowed anywhere in a query")
+        if not write and isinstance(node, _WRITE_NODES):
+            raise QueryRefused(f"{node.key.upper()} is not allowed: this tool is read-only")
+    _check_functions(tree, roots)
+    tables = _check_tables(tree, roots)
+    columns = list(dict.fromkeys(c.name for c in tree.find_all(exp.Column) if c.name))
+    return CheckedSql(statement=type(tree).__name__, tables=tables, columns=columns)

@@ -1,0 +1,135 @@
+"""MCP wiring of the SQL server: tools, resources and the prompt over one `SqlService`.
+
+DuckDB calls block, so every tool body runs in a worker thread (anyio.to_thread); the event loop
+stays free and the engine's interrupt timer enforces the time limit. Annotations are truthful:
+the read tools are read-only and idempotent; the write tool exists only with --read-write and is
+marked destructive.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from mcp_servers.sql import catalog, prompts
+from mcp_servers.sql.models import (
+    CheckQueryOutput,
+    DescribeTableOutput,
+    ExecuteWriteOutput,
+    ListTablesOutput,
+    RunQueryOutput,
+)
+from mcp_servers.sql.service import SqlService
+from sleuth.config import Settings
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+INSTRUCTIONS = """\
+SQL over a DuckDB database ({mode}). Start with list_tables(), then describe_table(table) for
+columns, samples and stats. Validate with check_query(sql); run with run_query(sql, max_rows).
+One SELECT per call. Large results come back as the first rows plus a resource link
+(sql://results/{{query_id}}?page=N) to read the rest in pages. Cite results by query_id."""
+
+
+def _register_tools(server: MCPServer, svc: SqlService) -> None:
+    async def list_tables() -> Annotated[CallToolResult, ListTablesOutput]:
+        """Every table and view with its row count and comment."""
+        return await anyio.to_thread.run_sync(svc.list_tables)
+
+    async def describe_table(
+        table: Annotated[str, Field(description="Table or view name, as list_tables() shows it.")],
+    ) -> Annotated[CallToolResult, DescribeTableOutput]:
+        """Columns (type, nullability, comment), a few sample rows, and per-column stats."""
+        return await anyio.to_thread.run_sync(svc.describe_table, table)
+
+    async def run_query(
+        sql: Annotated[str, Field(description="One read-only DuckDB SELECT statement.")],
+        max_rows: Annotated[
+            int | None, Field(description="Rows to return (capped by the server's row limit).", ge=1)
+        ] = None,
+    ) -> Annotated[CallToolResult, RunQueryOutput]:
+        """Run one read-only SELECT. Returns the first rows, a text table, and a query_id; a large
+        result also comes with a resource link to read the full result in pages."""
+        return await anyio.to_thread.run_sync(svc.run_query, sql, max_rows)
+
+    async def check_query(
+        sql: Annotated[str, Field(description="The SELECT to validate.")],
+    ) -> Annotated[CallToolResult, CheckQueryOutput]:
+        """Validate without running: parses, is read-only, and every table and column exists.
+        Returns the tables it reads and the columns it would return."""
+        return await anyio.to_thread.run_sync(svc.check_query, sql)
+
+    server.add_tool(list_tables, annotations=READ_ONLY, title="List tables")
+    server.add_tool(describe_table, annotations=READ_ONLY, title="Describe a table")
+    server.add_tool(run_query, annotations=READ_ONLY, title="Run a read-only query")
+    server.add_tool(check_query, annotations=READ_ONLY, title="Check a query without running it")
+
+    if svc.read_write:
+
+        async def execute_write(
+            sql: Annotated[str, Field(description="One INSERT, UPDATE, DELETE, CREATE or DROP statement.")],
+        ) -> Annotated[CallToolResult, ExecuteWriteOutput]:
+            """Change the database (INSERT/UPDATE/DELETE/CREATE/DROP). Destructive: it modifies the file."""
+            return await anyio.to_thread.run_sync(svc.execute_write, sql)
+
+        server.add_tool(execute_write, annotations=DESTRUCTIVE, title="Write to the database")
+
+
+def _register_resources(server: MCPServer, svc: SqlService) -> None:
+    @server.resource(
+        "sql://schema",
+        name="schema",
+        title="Database schema",
+        description="Every table and view with columns, types, comments and row counts (Markdown).",
+        mime_type="text/markdown",
+    )
+    async def schema() -> str:
+        return await anyio.to_thread.run_sync(catalog.schema_document, svc.engine)
+
+    @server.resource(
+        "sql://results/{query_id}{?page}",
+        name="query_result",
+        title="Query result page",
+        description="A stored run_query result by query_id, in pages (page=1, 2, ...), as JSON.",
+        mime_type="application/json",
+    )
+    def query_result(query_id: str, page: int = 1) -> str:
+        try:
+            return json.dumps(svc.read_result(query_id, int(page)), ensure_ascii=False)
+        except KeyError as exc:
+            raise ResourceNotFoundError(str(exc.args[0])) from None
+        except (IndexError, ValueError) as exc:
+            raise ResourceError(str(exc)) from None
+
+
+def _register_prompts(server: MCPServer, svc: SqlService) -> None:
+    @server.prompt(
+        name="text_to_sql",
+        title="Text to SQL (DuckDB)",
+        description="Turn a question into one DuckDB query: dialect notes, the relevant schema, examples.",
+    )
+    async def text_to_sql(question: str) -> str:
+        return await anyio.to_thread.run_sync(prompts.text_to_sql, svc.engine, question)
+
+
+def build_server(settings: Settings) -> MCPServer[Any]:
+    """The SQL MCP server for `settings.sql` (raises SleuthError if the database cannot be opened)."""
+    svc = SqlService(settings.sql)
+    mode = "read-write: execute_write changes the file" if svc.read_write else "read-only"
+    server: MCPServer[Any] = MCPServer(
+        name="sleuth-sql",
+        title="Sleuth SQL",
+        instructions=INSTRUCTIONS.format(mode=mode),
+        warn_on_duplicate_tools=False,
+    )
+    _register_tools(server, svc)
+    _register_resources(server, svc)
+    _register_prompts(server, svc)
+    return server
