@@ -1,0 +1,479 @@
+"""Build or refresh the docs index: incremental by content hash, crash-safe by generation swap.
+
+The new generation is always written completely to `gen-NNNN.tmp` and published with a rename
+plus an atomic replace of `index/current` (see layout.py), so a kill at any moment leaves the
+previous index serving. Unchanged files (same bytes) keep their chunks, citation ids and vectors;
+changed files are re-chunked; files no longer under the configured paths are dropped; a file that
+cannot be read is reported by name and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mcp_servers.docs import layout
+from mcp_servers.docs.analysis import analyze
+from mcp_servers.docs.chunking import chunk
+from mcp_servers.docs.parsers import ParseError, file_type, parse_file
+from sleuth.config import Settings
+from sleuth.logs import get_logger
+
+log = get_logger(__name__)
+
+FORMAT = 1
+ANALYZER = "bm25s-lucene-en-stop-snowball-v1"
+#: progress(stage, done, total): stages are "scan", "parse", "embed", "index".
+ProgressFn = Callable[[str, int, int], None]
+
+CHUNK_COLUMNS = (
+    "row_id",
+    "citation_id",
+    "source",
+    "ordinal",
+    "title",
+    "heading_path",
+    "char_start",
+    "char_end",
+    "page_start",
+    "page_end",
+    "content_hash",
+    "mtime",
+    "file_type",
+    "embed_text",
+    "text",
+)
+SOURCE_COLUMNS = ("source", "source_id", "file_type", "title", "content_hash", "size", "mtime", "n_chunks", "text")
+
+_SCHEMA = """
+CREATE TABLE sources (
+    source VARCHAR PRIMARY KEY, source_id VARCHAR, file_type VARCHAR, title VARCHAR,
+    content_hash VARCHAR, size BIGINT, mtime DOUBLE, n_chunks INTEGER, text VARCHAR);
+CREATE TABLE chunks (
+    row_id INTEGER, citation_id VARCHAR, source VARCHAR, ordinal INTEGER, title VARCHAR,
+    heading_path VARCHAR[], char_start INTEGER, char_end INTEGER, page_start INTEGER, page_end INTEGER,
+    content_hash VARCHAR, mtime DOUBLE, file_type VARCHAR, embed_text VARCHAR, text VARCHAR);
+"""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; `ok` is False when nothing at all could be indexed."""
+
+    generation: str | None = None
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    sources: int = 0
+    chunks: int = 0
+    embedded: int = 0  # vectors computed now
+    embeddings_reused: int = 0  # vectors taken from the previous generation or the cache
+    up_to_date: bool = False
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    bytes_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.chunks > 0
+
+
+def citation_id(source: str, ordinal: int, content_hash: str) -> str:
+    """Short, stable, unambiguous: the same file bytes give the same ids on every ingest."""
+    return "d:" + hashlib.sha1(f"{source}\0{ordinal}\0{content_hash}".encode()).hexdigest()[:10]
+
+
+def source_id(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()[:12]
+
+
+def source_name(path: Path, workspace: Path) -> str:
+    """A file's name in the index: relative to the workspace when inside it, else absolute."""
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def scan(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Supported files under `paths` (hidden folders skipped), sorted; bad paths go to the report."""
+    found: dict[Path, None] = {}
+    for root in paths:
+        if not root.exists():
+            report.failed.append((str(root), "does not exist"))
+        elif root.is_file():
+            if file_type(root) is None:
+                report.failed.append((str(root), f"unsupported file type {root.suffix or '(none)'}"))
+            else:
+                found[root.resolve()] = None
+        else:
+            for p in sorted(root.rglob("*")):
+                rel = p.relative_to(root).parts
+                if any(part.startswith(".") for part in rel) or not p.is_file() or file_type(p) is None:
+                    continue
+                found[p.resolve()] = None
+    return sorted(found)
+
+
+@dataclass
+class _Previous:
+    """The live generation, as far as an incremental ingest needs it."""
+
+    name: str
+    manifest: dict[str, Any]
+    sources: dict[str, str]  # source -> content hash
+    db: Path
+    embeddings: np.ndarray | None
+    embed_rows: dict[str, int]  # embed key -> row in `embeddings`
+
+
+def _load_previous(index_dir: Path) -> _Previous | None:
+    import duckdb
+
+    name = layout.read_current(index_dir)
+    if name is None:
+        return None
+    gen = index_dir / name
+    try:
+        manifest = json.loads((gen / layout.MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            return None
+        with duckdb.connect(str(gen / layout.CHUNKS_DB), read_only=True) as con:
+            sources = dict(con.execute("SELECT source, content_hash FROM sources").fetchall())
+            embeddings, embed_rows = None, {}
+            if manifest.get("embeddings") and (gen / layout.EMBEDDINGS).is_file():
+                embeddings = np.load(gen / layout.EMBEDDINGS, mmap_mode="r")
+                keys = con.execute("SELECT embed_key FROM embed_keys ORDER BY row_id").fetchall()
+                embed_rows = {k: i for i, (k,) in enumerate(keys)}
+    except Exception as exc:
+        log.warning("previous index unreadable; rebuilding from scratch", generation=name, error=str(exc))
+        return None
+    return _Previous(name, manifest, sources, gen / layout.CHUNKS_DB, embeddings, embed_rows)
+
+
+class _Columns:
+    """Column lists for the chunk and source tables (fast bulk insert with UNNEST)."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.data: dict[str, list[Any]] = {n: [] for n in names}
+
+    def add(self, row: dict[str, Any]) -> None:
+        for k, col in self.data.items():
+            col.append(row[k])
+
+    def extend_rows(self, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        for i, n in enumerate(names):
+            self.data[n].extend(r[i] for r in rows)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values())))
+
+
+def embed_text(title: str, heading_path: tuple[str, ...] | list[str], text: str) -> str:
+    """What BM25 and the embedder see: the passage plus the title/headings it does not repeat."""
+    context = [h for h in dict.fromkeys((title, *heading_path)) if h and h not in text]
+    return " > ".join(context) + "\n" + text if context else text
+
+
+def _chunk_file(
+    path: Path,
+    source: str,
+    data: bytes,
+    settings: Settings,
+    mtime: float,
+    digest: str,
+    chunks: _Columns,
+    sources: _Columns,
+) -> None:
+    extracted = parse_file(path, data)
+    spans = chunk(extracted, settings.docs.chunk_chars, settings.docs.chunk_overlap)
+    if not spans:
+        raise ParseError("no text found")
+    ftype = file_type(path) or "text"
+    for ordinal, span in enumerate(spans):
+        text = extracted.text[span.start : span.end]
+        chash = hashlib.sha1(text.encode()).hexdigest()[:16]
+        chunks.add(
+            {
+                "row_id": 0,
+                "citation_id": citation_id(source, ordinal, chash),
+                "source": source,
+                "ordinal": ordinal,
+                "title": extracted.title,
+                "heading_path": list(span.heading_path),
+                "char_start": span.start,
+                "char_end": span.end,
+                "page_start": span.page_start,
+                "page_end": span.page_end,
+                "content_hash": chash,
+                "mtime": mtime,
+                "file_type": ftype,
+                "embed_text": embed_text(extracted.title, span.heading_path, text),
+                "text": text,
+            }
+        )
+    sources.add(
+        {
+            "source": source,
+            "source_id": source_id(source),
+            "file_type": ftype,
+            "title": extracted.title,
+            "content_hash": digest,
+            "size": len(data),
+            "mtime": mtime,
+            "n_chunks": len(spans),
+            "text": extracted.text,
+        }
+    )
+
+
+def _copy_unchanged(prev: _Previous, names: list[str], chunks: _Columns, sources: _Columns) -> None:
+    import duckdb
+
+    if not names:
+        return
+    with duckdb.connect(str(prev.db), read_only=True) as con:
+        con.execute("CREATE TEMP TABLE keep AS SELECT unnest($1::VARCHAR[]) AS source", [names])
+        cols = ", ".join(f"c.{c}" for c in CHUNK_COLUMNS)
+        rows = con.execute(f"SELECT {cols} FROM chunks c JOIN keep USING (source) ORDER BY c.row_id").fetchall()
+        chunks.extend_rows(CHUNK_COLUMNS, rows)
+        cols = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
+        rows = con.execute(f"SELECT {cols} FROM sources s JOIN keep USING (source)").fetchall()
+        sources.extend_rows(SOURCE_COLUMNS, rows)
+
+
+def _write_db(path: Path, chunks: _Columns, sources: _Columns, embed_keys: list[str] | None) -> None:
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute(_SCHEMA)
+        for table, cols in (("chunks", chunks), ("sources", sources)):
+            names = list(cols.data)
+            select = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
+            con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}", [cols.data[n] for n in names])
+        if embed_keys is not None:
+            con.execute(
+                "CREATE TABLE embed_keys AS SELECT unnest($1::VARCHAR[]) AS embed_key, "
+                "generate_subscripts($1::VARCHAR[], 1) - 1 AS row_id",
+                [embed_keys],
+            )
+        con.execute("CHECKPOINT")
+
+
+def _build_bm25(out_dir: Path, texts: list[str], progress: ProgressFn | None) -> None:
+    import bm25s
+
+    tokens = []
+    step = max(1, len(texts) // 50)
+    for i, t in enumerate(texts):
+        tokens.append(analyze(t))
+        if progress is not None and i % step == 0:
+            progress("index", i, len(texts))
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    retriever.save(str(out_dir), show_progress=False)
+    if progress is not None:
+        progress("index", len(texts), len(texts))
+
+
+class EmbeddingCache:
+    """Vectors by `embedding_key`, persisted in one .npz per model (benchmarks reuse corpus vectors)."""
+
+    def __init__(self, folder: Path, model_id: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model_id)
+        self.path = folder / f"{safe}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.is_file():
+            with np.load(self.path) as data:
+                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        tmp.replace(self.path)
+
+
+def _embed(
+    settings: Settings,
+    texts: list[str],
+    prev: _Previous | None,
+    cache_dir: Path | None,
+    report: IngestReport,
+    progress: ProgressFn | None,
+) -> tuple[np.ndarray, list[str], str]:
+    from mcp_servers.docs.embeddings import Embedder, embedding_key
+
+    embedder = Embedder(settings.docs.embedding_model_path)
+    keys = [embedding_key(embedder.model_id, t) for t in texts]
+    cache = EmbeddingCache(cache_dir, embedder.model_id) if cache_dir is not None else None
+    same_model = prev is not None and (prev.manifest.get("embeddings") or {}).get("model_id") == embedder.model_id
+    vectors: list[np.ndarray | None] = [None] * len(texts)
+    for i, key in enumerate(keys):
+        if same_model and prev is not None and prev.embeddings is not None and key in prev.embed_rows:
+            vectors[i] = np.asarray(prev.embeddings[prev.embed_rows[key]])
+        elif cache is not None and key in cache.vectors:
+            vectors[i] = cache.vectors[key]
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    report.embeddings_reused = len(texts) - len(missing)
+    started = time.perf_counter()
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("embed", done, len(missing))
+
+    if missing:
+        fresh = embedder.encode([texts[i] for i in missing], progress=tick)
+        for j, i in enumerate(missing):
+            vectors[i] = fresh[j]
+            if cache is not None:
+                cache.vectors[keys[i]] = fresh[j]
+        if cache is not None:
+            cache.save()
+    report.embedded = len(missing)
+    report.embed_seconds = time.perf_counter() - started
+    matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, 384), dtype=np.float32)
+    return matrix, keys, embedder.model_id
+
+
+def ingest(
+    settings: Settings,
+    progress: ProgressFn | None = None,
+    embedding_cache: Path | None = None,
+) -> IngestReport:
+    """Bring `<workspace>/.sleuth/index` in line with `settings.docs.paths`. See the module doc."""
+    started = time.perf_counter()
+    report = IngestReport()
+    index_dir = settings.index_dir
+    with layout.ingest_lock(index_dir):
+        layout.prune(index_dir)
+        files = scan(settings.docs.paths, report)
+        if progress is not None:
+            progress("scan", len(files), len(files))
+        prev = _load_previous(index_dir)
+        same_params = prev is not None and (
+            prev.manifest.get("chunk_chars") == settings.docs.chunk_chars
+            and prev.manifest.get("chunk_overlap") == settings.docs.chunk_overlap
+            and prev.manifest.get("analyzer") == ANALYZER
+        )
+        chunks, sources = _Columns(CHUNK_COLUMNS), _Columns(SOURCE_COLUMNS)
+        unchanged: list[str] = []
+        seen: set[str] = set()
+        for n, path in enumerate(files, start=1):
+            source = source_name(path, settings.workspace)
+            seen.add(source)
+            try:
+                data = path.read_bytes()
+                mtime = path.stat().st_mtime
+            except OSError as exc:
+                report.failed.append((source, f"unreadable: {exc.strerror or exc}"))
+                continue
+            report.bytes_read += len(data)
+            digest = hashlib.sha256(data).hexdigest()[:16]
+            old = prev.sources.get(source) if prev is not None else None
+            if same_params and old == digest:
+                unchanged.append(source)
+            else:
+                try:
+                    _chunk_file(path, source, data, settings, mtime, digest, chunks, sources)
+                except ParseError as exc:
+                    report.failed.append((source, str(exc)))
+                else:
+                    (report.changed if old is not None else report.new).append(source)
+            if progress is not None:
+                progress("parse", n, len(files))
+        report.unchanged = len(unchanged)
+        report.deleted = sorted(set(prev.sources) - seen) if prev is not None else []
+        prev_dense = prev is not None and bool(prev.manifest.get("embeddings"))
+        if (
+            prev is not None
+            and same_params
+            and not report.new
+            and not report.changed
+            and not report.deleted
+            and prev_dense == settings.docs.embeddings
+            and not any(src in prev.sources for src, _ in report.failed)
+        ):
+            report.up_to_date = True
+            report.generation = prev.name
+            report.sources = len(prev.sources)
+            report.chunks = int(prev.manifest.get("chunks", 0))
+            report.seconds = time.perf_counter() - started
+            return report
+        if prev is not None:
+            _copy_unchanged(prev, unchanged, chunks, sources)
+        _order(chunks)
+        report.sources, report.chunks = len(sources), len(chunks)
+        if not report.chunks:
+            report.seconds = time.perf_counter() - started
+            return report
+        _publish(settings, prev, chunks, sources, report, progress, embedding_cache)
+    report.seconds = time.perf_counter() - started
+    log.info("ingest done", generation=report.generation, chunks=report.chunks, seconds=round(report.seconds, 2))
+    return report
+
+
+def _order(chunks: _Columns) -> None:
+    """Rows sorted by (source, ordinal), row_id = position: the same files give the same layout."""
+    order = sorted(range(len(chunks)), key=lambda i: (chunks.data["source"][i], chunks.data["ordinal"][i]))
+    for name, col in chunks.data.items():
+        chunks.data[name] = [col[i] for i in order]
+    chunks.data["row_id"] = list(range(len(order)))
+
+
+def _publish(
+    settings: Settings,
+    prev: _Previous | None,
+    chunks: _Columns,
+    sources: _Columns,
+    report: IngestReport,
+    progress: ProgressFn | None,
+    embedding_cache: Path | None,
+) -> None:
+    index_dir = settings.index_dir
+    name = layout.next_generation(index_dir)
+    tmp = index_dir / f"{name}.tmp"
+    tmp.mkdir(parents=True)
+    try:
+        texts = chunks.data["embed_text"]
+        dense: dict[str, Any] | None = None
+        keys = None
+        if settings.docs.embeddings:
+            matrix, keys, model_id = _embed(settings, texts, prev, embedding_cache, report, progress)
+            np.save(tmp / layout.EMBEDDINGS, matrix)
+            dense = {"model_id": model_id, "dim": int(matrix.shape[1])}
+        _build_bm25(tmp / layout.BM25_DIR, texts, progress)
+        _write_db(tmp / layout.CHUNKS_DB, chunks, sources, keys)
+        manifest = {
+            "format": FORMAT,
+            "generation": name,
+            "created_at": datetime.now(UTC).isoformat(),
+            "sources": report.sources,
+            "chunks": report.chunks,
+            "chunk_chars": settings.docs.chunk_chars,
+            "chunk_overlap": settings.docs.chunk_overlap,
+            "analyzer": ANALYZER,
+            "embeddings": dense,
+            "paths": [str(p) for p in settings.docs.paths],
+        }
+        (tmp / layout.MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        layout.publish(index_dir, tmp, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report.generation = name
+    layout.prune(index_dir)

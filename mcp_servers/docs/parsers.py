@@ -1,0 +1,284 @@
+"""Turn one file into plain text plus its structure (headings, paragraphs, tables, pages).
+
+Every block is a `[start, end)` span into `Extracted.text`, so a chunk's citation is a span of a
+text the server can show back verbatim (the source resource). For Markdown and plain text that
+text *is* the file; for HTML, PDF and DOCX it is the extracted text, blocks joined by blank lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+# pypdf logs every damaged-file oddity as a warning; the ingest report already names the file.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+BlockKind = Literal["heading", "para", "table", "code"]
+
+SUFFIX_TYPES = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".rst": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+
+
+class ParseError(Exception):
+    """A file that cannot be read as its type; the message says why, for the ingest report."""
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    start: int
+    end: int
+    level: int = 0  # heading level (1 = top); 0 for non-headings
+    page: int | None = None  # 1-based, PDF only
+
+
+@dataclass
+class Extracted:
+    text: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    page_starts: list[int] | None = None  # char offset where each PDF page starts
+
+
+def file_type(path: Path) -> str | None:
+    """The supported type of a file by suffix, or None."""
+    return SUFFIX_TYPES.get(path.suffix.lower())
+
+
+def parse_file(path: Path, data: bytes) -> Extracted:
+    """Extract text and structure from `data` (the bytes of `path`). Raises ParseError."""
+    kind = file_type(path)
+    try:
+        if kind == "markdown":
+            return parse_markdown(_decode(data), path.stem)
+        if kind == "text":
+            return parse_text(_decode(data), path.stem)
+        if kind == "html":
+            return parse_html(data, path.stem)
+        if kind == "pdf":
+            return parse_pdf(data, path.stem)
+        if kind == "docx":
+            return parse_docx(data, path.stem)
+    except ParseError:
+        raise
+    except Exception as exc:  # third-party parsers raise many types on damaged input
+        raise ParseError(f"cannot read {kind or 'file'}: {type(exc).__name__}: {exc}") from exc
+    raise ParseError(f"unsupported file type {path.suffix or '(none)'}")
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        raise ParseError("looks binary (NUL bytes), not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^(```|~~~)")
+_SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
+
+
+def parse_markdown(text: str, stem: str) -> Extracted:
+    """Headings (ATX and setext), fenced code and pipe tables as whole blocks, paragraphs."""
+    lines = text.split("\n")
+    offsets = []
+    pos = 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    blocks: list[Block] = []
+    title = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        start = offsets[i]
+        if not line.strip():
+            i += 1
+            continue
+        m = _ATX.match(line)
+        if m:
+            level = len(m.group(1))
+            blocks.append(Block("heading", start, start + len(line), level))
+            title = title or (m.group(2).strip() if level == 1 else "")
+            i += 1
+            continue
+        if _FENCE.match(line.lstrip()):
+            fence = line.lstrip()[:3]
+            j = i + 1
+            while j < len(lines) and not lines[j].lstrip().startswith(fence):
+                j += 1
+            j = min(j, len(lines) - 1)
+            blocks.append(Block("code", start, offsets[j] + len(lines[j])))
+            i = j + 1
+            continue
+        if line.lstrip().startswith("|"):
+            j = i
+            while j + 1 < len(lines) and lines[j + 1].lstrip().startswith("|"):
+                j += 1
+            blocks.append(Block("table", start, offsets[j] + len(lines[j])))
+            i = j + 1
+            continue
+        j = i
+        while j + 1 < len(lines):
+            nxt = lines[j + 1]
+            if not nxt.strip() or _ATX.match(nxt) or _FENCE.match(nxt.lstrip()) or nxt.lstrip().startswith("|"):
+                break
+            if _SETEXT.match(nxt) and j == i:
+                break
+            j += 1
+        if j + 1 < len(lines) and j == i and _SETEXT.match(lines[j + 1]) and lines[j + 1].strip():
+            level = 1 if lines[j + 1].strip().startswith("=") else 2
+            blocks.append(Block("heading", start, offsets[j + 1] + len(lines[j + 1]), level))
+            title = title or (line.strip() if level == 1 else "")
+            i = j + 2
+            continue
+        blocks.append(Block("para", start, offsets[j] + len(lines[j])))
+        i = j + 1
+    return Extracted(text=text, title=title or stem, blocks=blocks)
+
+
+def parse_text(text: str, stem: str) -> Extracted:
+    """Paragraphs separated by blank lines; the title is the file name."""
+    blocks = [Block("para", m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", text)]
+    return Extracted(text=text, title=stem, blocks=blocks)
+
+
+class _Builder:
+    """Appends blocks to one text, blank line between blocks, recording spans."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pos = 0
+        self.blocks: list[Block] = []
+
+    def add(self, kind: BlockKind, text: str, level: int = 0, page: int | None = None) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+            self.pos += 2
+        self.blocks.append(Block(kind, self.pos, self.pos + len(text), level, page))
+        self.parts.append(text)
+        self.pos += len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+_HTML_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "table", "blockquote", "dt", "dd", "caption"}
+
+
+def parse_html(data: bytes, stem: str) -> Extracted:
+    """Block elements in document order; tables rendered row by row with ` | ` between cells."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "svg"]):
+        tag.decompose()
+    b = _Builder()
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    root = soup.body or soup
+    for el in root.find_all(_HTML_BLOCKS):
+        if el.find_parent(["table", "pre"]) is not None:
+            continue
+        if el.name not in {"table", "pre"} and el.find(_HTML_BLOCKS) is not None:
+            continue  # a container of other blocks; its children are visited on their own
+        if el.name == "table":
+            rows = []
+            for tr in el.find_all("tr"):
+                cells = [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+                rows.append(" | ".join(cells))
+            b.add("table", "\n".join(r for r in rows if r.strip(" |")))
+        elif el.name == "pre":
+            b.add("code", el.get_text())
+        elif el.name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            text = el.get_text(" ", strip=True)
+            b.add("heading", text, level=int(el.name[1]))
+            if el.name == "h1" and not title:
+                title = text
+        else:
+            b.add("para", " ".join(el.get_text(" ", strip=True).split()))
+    if not b.blocks:
+        b.add("para", " ".join(root.get_text(" ", strip=True).split()))
+    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+
+
+def parse_pdf(data: bytes, stem: str) -> Extracted:
+    """Text per page (pypdf); paragraphs at blank lines; every block remembers its page."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        try:
+            if not reader.decrypt(""):
+                raise ParseError("PDF is encrypted with a password")
+        except ParseError:
+            raise
+        except Exception as exc:
+            raise ParseError(f"PDF is encrypted: {exc}") from exc
+    b = _Builder()
+    page_starts: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        page_starts.append(b.pos + (2 if b.parts else 0))
+        raw = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
+        for para in re.split(r"\n\s*\n", raw):
+            b.add("para", para, page=number)
+    if not b.blocks:
+        raise ParseError("PDF has no extractable text (scanned images need OCR first)")
+    meta_title = ""
+    try:
+        meta_title = (reader.metadata.title or "") if reader.metadata else ""
+    except Exception:
+        meta_title = ""
+    return Extracted(text=b.text(), title=meta_title.strip() or stem, blocks=b.blocks, page_starts=page_starts)
+
+
+def parse_docx(data: bytes, stem: str) -> Extracted:
+    """Paragraphs and tables in body order; `Heading N` and `Title` styles become headings."""
+    import io
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(io.BytesIO(data))
+    b = _Builder()
+    title = (document.core_properties.title or "").strip()
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            style = (para.style.name if para.style is not None else "") or ""
+            text = para.text
+            m = re.match(r"Heading (\d)", style)
+            if style == "Title":
+                b.add("heading", text, level=1)
+                title = title or text.strip()
+            elif m:
+                b.add("heading", text, level=int(m.group(1)))
+            else:
+                b.add("para", text)
+        elif tag == "tbl":
+            table = Table(child, document)
+            rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+            b.add("table", "\n".join(rows))
+    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
