@@ -6,6 +6,7 @@ the user can fix; the app prints it as one line. `dispatch` returns False when t
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ async def dispatch(ctx: Ctx, line: str) -> bool:
     name, arg = parse(line)
     cmd = COMMANDS.get(name)
     if cmd is None:
-        near = [c for c in COMMANDS if c.startswith(name[:2])] if name else []
+        near = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
         hint = f"did you mean /{near[0]}? " if near else ""
         raise SleuthError(f"unknown command /{name}", fix=f"{hint}type /help for the list")
     return await cmd.handler(ctx, arg) is not False

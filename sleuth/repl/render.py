@@ -45,7 +45,9 @@ def compact_args(args: dict[str, Any], limit: int = 70) -> str:
     """A tool call's arguments on one short line: the bare value when there is only one."""
     if len(args) == 1:
         return one_line(str(next(iter(args.values()))), limit)
-    parts = [f"{k}={json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v!r}" for k, v in args.items()]
+    parts = [
+        f"{k}={v!r}" if isinstance(v, str) else f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items()
+    ]
     return one_line(", ".join(parts), limit)
 
 
@@ -65,20 +67,22 @@ def error_text(message: str, fix: str = "") -> Text:
     return out
 
 
-def tool_line(number: int, call: ev.ToolCallStarted, done: ev.ToolCallFinished | None) -> Text:
-    """`✓ [3] sql.run_query(SELECT …) · 12 rows · 35 ms`: one call, compactly (`/expand 3` for all)."""
+def tool_line(number: int, call: ev.ToolCallStarted, done: ev.ToolCallFinished | None, width: int = 100) -> Text:
+    """`✓ [3] sql.run_query(SELECT …) → 12 rows · 35 ms` on one line of `width` (`/expand 3` shows all)."""
     mark, style = ("✗", "red") if done is not None and done.is_error else ("✓", "green")
-    line = Text("  ")
-    line.append(mark, style=style)
-    line.append(f" [{number}] ", style="dim")
-    line.append(f"{call.server}.{call.tool}", style="cyan")
-    line.append(f"({compact_args(call.args)})", style="dim")
+    tail = Text()
     if done is not None:
-        summary = first_line(done.text)
+        summary = first_line(done.text, 40)
         if summary:
-            line.append(f" → {summary}", style="red" if done.is_error else "")
-        line.append(f" · {done.elapsed_ms:.0f} ms", style="dim")
-    return line
+            tail.append(f" → {summary}", style="red" if done.is_error else "")
+        tail.append(f" · {done.elapsed_ms:.0f} ms", style="dim")
+    head = Text("  ")
+    head.append(mark, style=style)
+    head.append(f" [{number}] ", style="dim")
+    head.append(f"{call.server}.{call.tool}", style="cyan")
+    room = max(12, width - len(head) - len(tail) - 3)
+    head.append(f"({compact_args(call.args, room)})", style="dim")
+    return head + tail
 
 
 def citation_lines(citations: list[ev.Citation]) -> Text:
@@ -226,7 +230,8 @@ class TurnView:
             self._inflight.pop(event.call_id, None)
             rec = self.state.record_finish(event)
             if rec is not None:
-                self.console.print(tool_line(rec.number, rec.started, event))
+                line = tool_line(rec.number, rec.started, event, self.console.width)
+                self.console.print(line, no_wrap=True, overflow="ellipsis")
         elif isinstance(event, ev.ReflectionVerdict):
             self._print_verdict(event)
         elif isinstance(event, ev.ApprovalRequested):
