@@ -173,8 +173,8 @@ async def _after_start(ctx: commands.Ctx, resume: str | None) -> None:
     except SleuthError as exc:
         ctx.console.print(error_text(exc.message, exc.fix or ""))
         return
-    for problem in getattr(sleuth.bridge, "problems", None) or []:
-        ctx.console.print(error_text(str(problem)))
+    for problem in sleuth.bridge.problems.values():
+        ctx.console.print(error_text(problem, "/servers shows the state; `sleuth doctor` checks the setup"))
     try:
         if resume:
             await commands.resume_thread(ctx, resume)

@@ -6,6 +6,7 @@ the user can fix; the app prints it as one line. `dispatch` returns False when t
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 from collections.abc import Awaitable, Callable
@@ -267,35 +268,30 @@ async def _edit(ctx: Ctx, arg: str) -> None:
 @command("tools", "", "the tools of every connected server")
 async def _tools(ctx: Ctx, arg: str) -> None:
     bridge = (await ctx.host.ready()).bridge
-    table = Table("tool", "description", box=None)
+    table = Table("tool", "", "description", box=None)
     for tool in bridge.tools:
-        name = f"{attr(tool, 'server')}.{attr(tool, 'name')}"
-        table.add_row(Text(name, style="cyan"), one_line(str(attr(tool, "description") or ""), 80))
+        kind = Text("read-only", style="dim") if tool.read_only else Text("needs approval", style="yellow")
+        table.add_row(Text(f"{tool.server}.{tool.name}", style="cyan"), kind, one_line(tool.description, 80))
     ctx.console.print(table)
 
 
 @command("servers", "", "the MCP servers and their state")
 async def _servers(ctx: Ctx, arg: str) -> None:
     bridge = (await ctx.host.ready()).bridge
-    servers = bridge.servers
-    items = servers.items() if isinstance(servers, dict) else ((attr(s, "name"), s) for s in servers)
-    for name, info in items:
-        ctx.console.print(Text.assemble(("● ", "green"), (str(name), "bold"), f"  {_describe(info)}"))
-    for problem in bridge.problems or []:
-        ctx.console.print(error_text(str(attr(problem, "message") or problem), str(attr(problem, "fix") or "")))
-
-
-def _describe(info: Any) -> str:
-    if isinstance(info, str):
-        return info
-    parts = [str(v) for k in ("transport", "status", "tools") if (v := attr(info, k)) is not None]
-    return " · ".join(parts)
+    for status in bridge.servers.values():
+        mark = Text("● ", style="green" if status.connected else "red")
+        line = Text.assemble(mark, (status.name, "bold"), f"  {status.transport} · {status.tools} tools")
+        if status.restarts:
+            line.append(f" · {status.restarts} restart(s)", style="yellow")
+        ctx.console.print(line)
+        if status.error:
+            ctx.console.print(error_text(status.error, "see `sleuth doctor` and the log file"))
 
 
 async def call_tool(ctx: Ctx, server: str, tool: str, text: str) -> None:
     """Call one tool with `text` as its first required argument and print the outcome."""
     bridge = (await ctx.host.ready()).bridge
-    spec = next((t for t in bridge.tools if attr(t, "server") == server and attr(t, "name") == tool), None)
+    spec = next((t for t in bridge.tools if t.server == server and t.name == tool), None)
     if spec is None:
         raise SleuthError(f"the {server} server has no tool {tool}", fix="see /servers and /tools")
     outcome = await bridge.call(server, tool, {_first_param(spec): text})
@@ -307,7 +303,7 @@ async def call_tool(ctx: Ctx, server: str, tool: str, text: str) -> None:
 
 
 def _first_param(spec: Any) -> str:
-    schema = attr(spec, "input_schema", "inputSchema") or {}
+    schema = spec.input_schema
     required = schema.get("required") or list(schema.get("properties") or {})
     if not required:
         raise SleuthError("this tool takes no text argument", fix="ask the agent instead")
@@ -329,6 +325,23 @@ async def _read(ctx: Ctx, arg: str) -> None:
     await call_tool(ctx, "files", "read_file", _need(arg, "/read docs/handbook.md"))
 
 
-@command("ingest", "PATH", "add a file or folder to the docs index")
+@command("ingest", "[PATH]", "index a file or folder too (no PATH: refresh docs.paths)")
 async def _ingest(ctx: Ctx, arg: str) -> None:
-    await call_tool(ctx, "docs", "ingest", _need(arg, "/ingest docs/"))
+    paths = list(ctx.settings.docs.paths)
+    if arg:
+        path = (ctx.settings.workspace / arg).expanduser().resolve()
+        if not path.exists():
+            raise SleuthError(f"{path} does not exist", fix="give a file or folder inside the workspace")
+        paths.append(path)
+    settings = ctx.settings.model_copy(update={"docs": ctx.settings.docs.model_copy(update={"paths": paths})})
+    from mcp_servers.docs.ingest import ingest  # heavy (DuckDB, bm25s): only when asked
+    ctx.console.print(Text("indexing…", style="dim"))
+    report = await asyncio.to_thread(ingest, settings)
+    for path, why in report.failed:
+        ctx.console.print(Text(f"  skipped {path}: {why}", style="yellow"))
+    if not report.ok:
+        raise SleuthError("nothing could be indexed", fix="point /ingest at Markdown, text, HTML, PDF or DOCX files")
+    changes = f"{len(report.new)} new, {len(report.changed)} changed, {len(report.deleted)} removed"
+    ctx.console.print(f"index {report.generation}: {report.sources} files, {report.chunks} chunks ({changes})")
+    if arg:
+        ctx.console.print(Text("add it to docs.paths in sleuth.toml to keep it on the next full ingest", style="dim"))
