@@ -67,6 +67,20 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def clip_cells(rows: Sequence[Sequence[Any]], limit: int) -> tuple[list[list[Any]], bool]:
+    """Rows with every string cell cut to `limit` characters, so one huge cell cannot flood the model."""
+    clipped = False
+    out: list[list[Any]] = []
+    for row in rows:
+        new = []
+        for v in row:
+            if isinstance(v, str) and len(v) > limit:
+                v, clipped = v[:limit] + f"…[{len(v) - limit:,} more characters]", True
+            new.append(v)
+        out.append(new)
+    return out, clipped
+
+
 def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int) -> int:
     """How many leading rows fit in both caps (at least one if any, so a result is never empty)."""
     used = 0

@@ -258,6 +258,8 @@ def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> Checke
     """
     tree = _parse(sql)
     roots_ok = _READ_ROOTS + (_WRITE_ROOTS if write else ())
+    if isinstance(tree, exp.Command) and str(tree.this).upper() == "CALL":
+        raise QueryRefused("CALL is not allowed", fix="call a table function with SELECT * FROM name(...)")
     if not isinstance(tree, roots_ok):
         kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
         allowed = "SELECT (also WITH, VALUES, DESCRIBE, SUMMARIZE)"

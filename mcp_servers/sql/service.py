@@ -16,7 +16,7 @@ from mcp.types import CallToolResult, ResourceLink, TextContent
 from mcp_servers.sql import catalog
 from mcp_servers.sql.engine import Engine
 from mcp_servers.sql.errors import SqlError
-from mcp_servers.sql.results import ResultStore, StoredResult, result_uri, take_within, text_table
+from mcp_servers.sql.results import ResultStore, StoredResult, clip_cells, result_uri, take_within, text_table
 from mcp_servers.sql.safety import check_sql
 from sleuth.config import SqlSettings
 from sleuth.logs import get_logger
@@ -109,14 +109,16 @@ class SqlService:
         got = self.engine.fetch(sql, STORE_MAX_ROWS, STORE_MAX_CHARS)
         stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.complete)
         self.store.put(stored)
-        shown = take_within(got.rows, limit, self.settings.max_chars)
+        cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
+        head, clipped = clip_cells(got.rows[:limit], cell_limit)
+        shown = take_within(head, limit, self.settings.max_chars)
         truncated = shown < len(got.rows) or not got.complete
         structured = {
             "query_id": stored.query_id,
             "sql": sql,
             "columns": got.columns,
             "column_types": got.types,
-            "rows": got.rows[:shown],
+            "rows": head[:shown],
             "row_count": len(got.rows),
             "row_count_exact": got.complete,
             "truncated": truncated,
@@ -125,11 +127,13 @@ class SqlService:
             "pages": len(stored.pages),
         }
         count = f"{len(got.rows):,}" + ("" if got.complete else "+")
-        table = text_table(got.columns, got.rows[:shown])
+        table = text_table(got.columns, head[:shown])
         if len(table) > self.settings.max_chars:
             table = table[: self.settings.max_chars].rsplit("\n", 1)[0]
         text = f"query_id {stored.query_id} · {count} rows · {got.elapsed_ms:.1f} ms\n{table}"
         content: list[Any] = []
+        if clipped:
+            text += f"\n(long text values were cut to {cell_limit:,} characters; the stored result has them in full)"
         if truncated:
             text += (
                 f"\n(showing {shown:,} of {count} rows; the full result is at {result_uri(stored.query_id)}"
