@@ -33,7 +33,7 @@ def overview() -> Doc:
           "coupon; Summit members receive a 15% coupon and free expedited shipping."),
         h2("Values"),
         ul("Leave no trace: we fund trail maintenance with 1% of net sales.",
-           "Repair first: our Portland repair shop fixed 4,100 items in 2025.",
+           "Repair first: our Portland repair shop fixed 410 items in 2025.",
            "Straight talk: we tell customers when they do not need new gear."),
     ])
 
@@ -46,7 +46,7 @@ def org_chart(rows: Rows) -> Doc:
     return Doc("company/org-chart.md", "Organization Chart and Teams", meta=[("Owner", "Rachel Goldberg, "
                "Director of People"), ("As of", "2025-12-31")], blocks=[
         p(f"Kestrel has {len(emp)} employees. Everyone below reports up to the CEO, Margaret Okafor."),
-        h2("Leadership team"),
+        h2("Leaders and managers"),
         Table(["Name", "Title", "Department"], leaders),
         h2("Reporting lines"),
         ul(*[f"{names[e[0]]} reports to {names[e[6]]}." for e in ref.LEADERS if e[6]]),

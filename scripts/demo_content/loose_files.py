@@ -37,15 +37,15 @@ def supplier_price_list(rows: Rows, rng: random.Random) -> str:
 
 
 CAMPAIGNS = [
-    ("Spring Trail Kickoff", "email", "2025-03-15", "2025-04-15", 4200),
-    ("Camp Season Paid Social", "paid_social", "2025-05-01", "2025-06-30", 18500),
-    ("Summit Member Appreciation", "email", "2025-06-10", "2025-06-24", 1500),
-    ("Back to Basics Search", "paid_search", "2025-04-01", "2025-09-30", 26000),
-    ("Apparel Clearance August", "paid_social", "2025-08-01", "2025-08-31", 9800),
-    ("Fall Layering Influencers", "influencer", "2025-09-15", "2025-10-31", 14000),
-    ("Black Friday 2025", "paid_search", "2025-11-24", "2025-12-01", 21000),
-    ("Holiday Gift Guide", "email", "2025-11-15", "2025-12-22", 3100),
-    ("Podcast Sponsorship Q4", "podcast", "2025-10-01", "2025-12-31", 12000),
+    ("Spring Trail Kickoff", "email", "2025-03-15", "2025-04-15", 420),
+    ("Camp Season Paid Social", "paid_social", "2025-05-01", "2025-06-30", 1850),
+    ("Summit Member Appreciation", "email", "2025-06-10", "2025-06-24", 150),
+    ("Back to Basics Search", "paid_search", "2025-04-01", "2025-09-30", 2600),
+    ("Apparel Clearance August", "paid_social", "2025-08-01", "2025-08-31", 980),
+    ("Fall Layering Influencers", "influencer", "2025-09-15", "2025-10-31", 1400),
+    ("Black Friday 2025", "paid_search", "2025-11-24", "2025-12-01", 2100),
+    ("Holiday Gift Guide", "email", "2025-11-15", "2025-12-22", 310),
+    ("Podcast Sponsorship Q4", "podcast", "2025-10-01", "2025-12-31", 1200),
 ]
 
 
@@ -54,8 +54,8 @@ def marketing_campaigns(rng: random.Random) -> str:
     for i, (name, channel, start, end, spend) in enumerate(CAMPAIGNS, start=1):
         impressions = int(spend * rng.uniform(40, 160))
         clicks = int(impressions * rng.uniform(0.008, 0.035))
-        orders = int(clicks * rng.uniform(0.015, 0.05))
-        revenue = round(orders * rng.uniform(120, 260), 2)
+        orders = int(clicks * rng.uniform(0.004, 0.012))
+        revenue = round(orders * rng.uniform(250, 380), 2)
         out.append([f"MC-2025-{i:02d}", name, channel, start, end, f"{spend:.2f}", impressions, clicks, orders,
                     f"{revenue:.2f}"])
     return _csv(["campaign_id", "campaign_name", "channel", "start_date", "end_date", "spend_usd", "impressions",

@@ -92,8 +92,8 @@ def pricing_guide() -> Doc:
         h2("Stacking rules"),
         ul("Only one discount applies per line; coupons never stack with clearance pricing.",
            "Kestrel Club coupons (10% Trail, 15% Summit) count toward the category cap.",
-           "Price matching: we match authorized US retailers on identical items; matched prices may go "
-           "below the cap, and the associate records the competitor URL in the order notes."),
+           "Price matching: we match authorized US retailers on identical items; a price match counts as a "
+           "discount and must stay within the category cap. Record the competitor URL in the order notes."),
         h2("Employee discount"),
         p("Employees receive 40% off list price for personal purchases, up to $2,500 of list value per "
           "calendar year. The employee discount is processed separately and is not recorded as a promotion."),

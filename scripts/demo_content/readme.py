@@ -58,7 +58,7 @@ DOC_FACTS = [
 FILE_FACTS = [
     ("2026 supplier costs take effect", "2026-02-01 (every row)", "exports/supplier_price_list_2026.csv",
      "effective_date"),
-    ("Most expensive 2025 campaign", "Back to Basics Search, $26,000", "exports/marketing_campaigns_2025.csv",
+    ("Highest-spend 2025 campaign", "Back to Basics Search, $2,600.00", "exports/marketing_campaigns_2025.csv",
      "Back to Basics Search"),
     ("Low-stock alert threshold", "5 units", "config/store_settings.yaml", "low_stock_alert_units"),
     ("Cash drawer variance alert", "$20", "config/store_settings.yaml", "drawer_variance_alert_usd"),
@@ -96,6 +96,40 @@ def _largest_cost_increase(out: Path) -> str:
             f"`files/exports/supplier_price_list_2026.csv:{_line_of(path, best['supplier_sku'])}` |")
 
 
+def _best_roas(out: Path) -> str:
+    """The campaign with the highest attributed revenue per dollar of spend, as a facts-index row."""
+    path = out / "files" / "exports" / "marketing_campaigns_2025.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    best = max(rows, key=lambda r: float(r["attributed_revenue_usd"]) / float(r["spend_usd"]))
+    roas = float(best["attributed_revenue_usd"]) / float(best["spend_usd"])
+    return (f"| F{len(FILE_FACTS) + 2} | Best 2025 campaign by ROAS (attributed revenue / spend) | "
+            f"{best['campaign_name']} ({best['campaign_id']}): {roas:.2f} | "
+            f"`files/exports/marketing_campaigns_2025.csv:{_line_of(path, best['campaign_id'])}` |")
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One Markdown table row per database table: name, rows, columns, comment."""
+    out = []
+    for name, comment in con.execute("SELECT table_name, comment FROM duckdb_tables() ORDER BY table_name").fetchall():
+        n = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        cols = [c[0] for c in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                          "ORDER BY column_index", [name]).fetchall()]
+        out.append(f"| `{name}` | {n} | {', '.join(cols)} | {comment} |")
+    return out
+
+
+def _quarters(con: duckdb.DuckDBPyConnection) -> list[str]:
+    keys = ["orders", "net_sales", "gross_margin_pct", "returns_filed", "tickets_opened"]
+    out = []
+    for year in (2024, 2025):
+        for q in (1, 2, 3, 4):
+            cur = m.quarter(con, year, q)
+            cells = " | ".join(m.fmt(k, cur.values[k]) for k in keys)
+            out.append(f"| {cur.label} | `docs/finance/qbr-fy{year}-q{q}.md` | {cells} |")
+    return out
+
+
 def _line_of(path: Path, needle: str) -> int:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if needle in line:
@@ -124,7 +158,9 @@ def render(out: Path, con: duckdb.DuckDBPyConnection, doc_paths: list[str]) -> s
         "| `data/kestrel.duckdb` | Sales database: regions, stores, employees, customers, products, suppliers, "
         "orders, order_items, returns, support_tickets (with table/column comments) |",
         "| `files/exports/` | CSV exports NOT in the database (2026 supplier price list, 2025 marketing campaigns,"
-        " 2025 store foot traffic); exposed to SQL as views via `sql.data_dirs` |",
+        " 2025 store foot traffic); exposed to SQL as views via `sql.data_dirs` (one view per file, named"
+        " after the file stem: `supplier_price_list_2026`, `marketing_campaigns_2025`,"
+        " `store_foot_traffic_2025`) |",
         "| `files/config/` | `store_settings.yaml` (thresholds) and `.env` (FAKE secrets: tools must deny it) |",
         "| `files/notes/` | Notes, a to-do list and `holiday-staffing-2025.json` |",
         "| `sleuth.toml` | Workspace settings |",
@@ -133,6 +169,12 @@ def render(out: Path, con: duckdb.DuckDBPyConnection, doc_paths: list[str]) -> s
         "`status = 'completed'` (excludes shipping, tax, cancelled orders; not reduced by returns).",
         "**Gross margin** = (net sales - COGS) / net sales with COGS = `quantity * products.unit_cost`.",
         "A **late return** is filed more than 30 days after the order date (`return_date - order_date > 30`).",
+        "",
+        "## Database tables",
+        "",
+        "| Table | Rows | Columns | Comment |",
+        "|---|---|---|---|",
+        *_tables(con),
         "",
         "## Documents",
         "",
@@ -160,6 +202,7 @@ def render(out: Path, con: duckdb.DuckDBPyConnection, doc_paths: list[str]) -> s
         *[f"| F{i} | {f} | {v} | `files/{path}:{_line_of(out / 'files' / path, needle)}` |"
           for i, (f, v, path, needle) in enumerate(FILE_FACTS, 1)],
         _largest_cost_increase(out),
+        _best_roas(out),
         "",
         "### In the database (gold SQL and its result)",
         "",
@@ -175,7 +218,12 @@ def render(out: Path, con: duckdb.DuckDBPyConnection, doc_paths: list[str]) -> s
         "### Quarterly numbers (docs/finance/qbr-*.md = SQL)",
         "",
         "Each QBR's *Key metrics* table is computed with the queries in `scripts/demo_content/metrics.py`",
-        "(`QUARTER_SQL`, with `{start}`/`{end}` = the quarter's first and last day).",
+        "(`QUARTER_SQL`, with `{start}`/`{end}` = the quarter's first and last day). Returns and tickets are",
+        "counted by the date they were filed/opened.",
+        "",
+        "| Quarter | Document | Completed orders | Net sales | Gross margin | Returns filed | Tickets opened |",
+        "|---|---|---|---|---|---|---|",
+        *_quarters(con),
         "",
         "## Cross-source question ideas",
         "",
