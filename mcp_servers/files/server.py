@@ -54,7 +54,7 @@ class FilesServer(MCPServer[Any]):
             for e in walk(self.sandbox, start, max_depth=64, include_ignored=False, skip_dirs=VCS_DIRS):
                 if len(out) >= MAX_LISTED_RESOURCES:
                     return out
-                if e.kind == "file":
+                if e.readable:
                     real = f"{root.path}/{e.rel}"
                     out.append(
                         Resource(

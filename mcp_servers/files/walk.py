@@ -32,6 +32,11 @@ class Entry:
     mtime: float
     depth: int  # 1 = directly inside the walked folder
     ignored: bool  # matched by a .gitignore
+    nlink: int  # hard links; files with more than one are never read
+
+    @property
+    def readable(self) -> bool:
+        return self.kind == "file" and self.nlink == 1
 
 
 class _Ignores:
@@ -150,7 +155,7 @@ def _walk_dir(
             ignored = ignores.ignored(erel, is_dir)
             if ignored and not include_ignored:
                 continue
-            yield Entry(erel, e.name, kind, st.st_size, st.st_mtime, depth, ignored)
+            yield Entry(erel, e.name, kind, st.st_size, st.st_mtime, depth, ignored, st.st_nlink)
             if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs:
                 try:
                     child = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
