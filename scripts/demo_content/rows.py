@@ -67,6 +67,9 @@ def _employees(rng: random.Random) -> list[tuple]:
         hired = START - dt.timedelta(days=rng.randint(30, 2400))
         if rng.random() < 0.15:
             hired = START + dt.timedelta(days=rng.randint(0, 690))
+        if store is not None:  # nobody joins a store more than 60 days before it opens
+            opened = dt.date.fromisoformat(ref.STORES[store - 1][5])
+            hired = max(hired, opened - dt.timedelta(days=rng.randint(0, 60)))
         email = f"{first.lower()}.{last.lower()}@kestreloutfitters.example"
         out.append((len(out) + 1, first, last, email, title, dept, store, manager, hired.isoformat()))
     return out
@@ -108,8 +111,11 @@ def _orders(rng: random.Random, customers: list[tuple], products: list[tuple]) -
     caps = {c[0]: c[3] for c in ref.CATEGORIES}
     orders, items = [], []
     dates = _order_dates(rng, 880, 2024) + _order_dates(rng, 1060, 2025)
+    early = [c for c in customers if c[5] < START.isoformat()]
     for oid, day in enumerate(dates, start=1):
         cust = rng.choice(customers)
+        if cust[5] > day.isoformat():  # nobody orders before signing up
+            cust = rng.choice(early)
         store = cust[7] if rng.random() < 0.8 else rng.choice([1, 2, 3, 4, 5])
         channel = "online" if store == 5 else "in_store"
         status = "cancelled" if rng.random() < 0.04 else "completed"
