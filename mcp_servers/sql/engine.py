@@ -56,6 +56,7 @@ class Fetched:
     columns: list[str]
     types: list[str]
     rows: list[list[Any]]
+    sizes: list[int]  # JSON characters of each row (results.row_chars)
     complete: bool  # False: the result had more rows than the fetch limits allowed
     elapsed_ms: float
 
@@ -208,17 +209,20 @@ class Engine:
             cur = self.conn.execute(sql)
             desc = cur.description or []
             rows: list[list[Any]] = []
+            sizes: list[int] = []
             chars, complete = 0, True
             while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
                 for raw in batch:
                     row = [jsonable(v) for v in raw]
-                    chars += row_chars(row)
+                    size = row_chars(row)
+                    chars += size
                     if len(rows) >= max_rows or (chars > max_chars and rows):
                         complete = False
                         break
                     rows.append(row)
+                    sizes.append(size)
             elapsed = (time.perf_counter() - t0) * 1000
-            return Fetched([d[0] for d in desc], [str(d[1]) for d in desc], rows, complete, elapsed)
+            return Fetched([d[0] for d in desc], [str(d[1]) for d in desc], rows, sizes, complete, elapsed)
 
         try:
             return self._guarded(work)

@@ -38,6 +38,10 @@ class QueryRefused(SqlError):
         return f"Refused: {super().text()}"
 
 
+class UnparsableSql(QueryRefused):
+    """sqlglot could not parse the SQL, so its safety cannot be verified (fail closed)."""
+
+
 class QueryTimeout(SqlError):
     """The query ran past its time limit and was interrupted."""
 

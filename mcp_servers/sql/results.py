@@ -91,15 +91,18 @@ def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int) ->
     return min(len(rows), max_rows)
 
 
-def _paginate(rows: Sequence[Sequence[Any]], page_rows: int, page_chars: int) -> list[tuple[int, int]]:
-    """Page boundaries, fixed when the result is stored, so page N always means the same rows."""
+def _paginate(sizes: Sequence[int], page_rows: int, page_chars: int) -> list[tuple[int, int]]:
+    """Page boundaries from row sizes, fixed when the result is stored: page N always means the same rows."""
     bounds: list[tuple[int, int]] = []
-    start = 0
-    while start < len(rows):
-        n = take_within(rows[start:], page_rows, page_chars)
-        bounds.append((start, start + n))
-        start += n
-    return bounds or [(0, 0)]
+    start = used = 0
+    for i, size in enumerate(sizes):
+        if i > start and (i - start >= page_rows or used + size > page_chars):
+            bounds.append((start, i))
+            start, used = i, 0
+        used += size
+    if start < len(sizes) or not bounds:
+        bounds.append((start, len(sizes)))
+    return bounds
 
 
 @dataclass
@@ -111,6 +114,7 @@ class StoredResult:
     columns: list[str]
     types: list[str]
     rows: list[list[Any]]
+    sizes: list[int]  # row_chars of each row, computed once while fetching
     complete: bool  # False when the result had more rows than the store keeps
     pages: list[tuple[int, int]] = field(default_factory=list)
     nbytes: int = 0
@@ -156,8 +160,8 @@ class ResultStore:
         return "q_" + secrets.token_hex(6)
 
     def put(self, result: StoredResult) -> None:
-        result.pages = _paginate(result.rows, self.page_rows, self.page_chars)
-        result.nbytes = sum(row_chars(r) for r in result.rows) + len(result.sql) + 200
+        result.pages = _paginate(result.sizes, self.page_rows, self.page_chars)
+        result.nbytes = sum(result.sizes) + len(result.sql) + 200
         with self._lock:
             self._items[result.query_id] = result
             self._bytes += result.nbytes

@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from mcp_servers.sql.errors import QueryRefused
+from mcp_servers.sql.errors import QueryRefused, UnparsableSql
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to Command" notes are noise
 
@@ -239,7 +239,10 @@ def _parse(sql: str) -> exp.Expression:
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except (ParseError, TokenError) as exc:
-        raise QueryRefused(f"could not parse the SQL: {str(exc).splitlines()[0]}") from None
+        raise UnparsableSql(
+            f"could not parse the SQL, so its safety cannot be checked: {str(exc).splitlines()[0]}",
+            fix="use plain DuckDB SELECT syntax",
+        ) from None
     if not trees:
         raise QueryRefused("the SQL holds no statement (only comments?)", fix="pass one SELECT statement")
     if len(trees) > 1:

@@ -15,15 +15,15 @@ from mcp.types import CallToolResult, ResourceLink, TextContent
 
 from mcp_servers.sql import catalog
 from mcp_servers.sql.engine import Engine
-from mcp_servers.sql.errors import SqlError
+from mcp_servers.sql.errors import SqlError, UnparsableSql
 from mcp_servers.sql.results import ResultStore, StoredResult, clip_cells, result_uri, take_within, text_table
-from mcp_servers.sql.safety import check_sql
+from mcp_servers.sql.safety import CheckedSql, check_sql
 from sleuth.config import SqlSettings
 from sleuth.logs import get_logger
 
 log = get_logger(__name__)
 
-STORE_MAX_ROWS = 100_000  # rows of one result kept for paging
+STORE_MAX_ROWS = 20_000  # rows of one result kept for paging (fetching more costs seconds)
 STORE_MAX_CHARS = 20_000_000  # JSON characters of one result kept for paging
 STORE_MAX_BYTES = 64_000_000  # all kept results together
 
@@ -47,6 +47,21 @@ def _guard(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
 
     wrapped.__name__ = fn.__name__
     return wrapped
+
+
+def vet(engine: Engine, sql: str, *, write: bool = False) -> CheckedSql:
+    """Both parsers must accept the SQL: sqlglot's allow-list, then DuckDB's statement type.
+
+    When sqlglot cannot parse, DuckDB's parser is asked first so a plain syntax error comes back
+    with DuckDB's line-and-caret position; the SQL is refused either way.
+    """
+    try:
+        checked = check_sql(sql, engine.roots, write=write)
+    except UnparsableSql:
+        engine.statement_type(sql)  # raises QueryFailed with the position of a syntax error
+        raise
+    engine.require_type(sql, write=write)
+    return checked
 
 
 class SqlService:
@@ -104,10 +119,9 @@ class SqlService:
     @_guard
     def run_query(self, sql: str, max_rows: int | None = None) -> CallToolResult:
         limit = self.settings.max_rows if max_rows is None else max(1, min(int(max_rows), self.settings.max_rows))
-        check_sql(sql, self.engine.roots)
-        self.engine.require_type(sql, write=False)
+        vet(self.engine, sql)
         got = self.engine.fetch(sql, STORE_MAX_ROWS, STORE_MAX_CHARS)
-        stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.complete)
+        stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.sizes, got.complete)
         self.store.put(stored)
         cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
         head, clipped = clip_cells(got.rows[:limit], cell_limit)
@@ -154,8 +168,7 @@ class SqlService:
 
     @_guard
     def check_query(self, sql: str) -> CallToolResult:
-        checked = check_sql(sql, self.engine.roots)
-        self.engine.require_type(sql, write=False)
+        checked = vet(self.engine, sql)
         cols = self.engine.bind(sql)
         structured = {
             "valid": True,
@@ -173,8 +186,7 @@ class SqlService:
 
     @_guard
     def execute_write(self, sql: str) -> CallToolResult:
-        checked = check_sql(sql, self.engine.roots, write=True)
-        self.engine.require_type(sql, write=True)
+        checked = vet(self.engine, sql, write=True)
         changed, elapsed = self.engine.execute_write(sql)
         structured = {"statement": checked.statement.upper(), "rows_affected": changed, "elapsed_ms": round(elapsed, 3)}
         text = f"{checked.statement.upper()} done" + (f": {changed} row(s) affected" if changed is not None else "")

@@ -106,7 +106,7 @@ async def test_hostile_suite_is_refused_or_bounded_and_db_unchanged(sql_ws: SqlW
     inputs = refused_inputs(sql_ws)
     assert len(inputs) + len(COMMENTED_OUT) >= 40
     problems: list[str] = []
-    params = stdio_params(sql_ws, "--timeout", "1", env={"SLEUTH_SQL__MAX_ROWS": "100"})
+    params = stdio_params(sql_ws, "--timeout", "2", env={"SLEUTH_SQL__MAX_ROWS": "100"})
     async with Client(params, read_timeout_seconds=60) as client:
         for sql in inputs:
             for tool in ("run_query", "check_query"):

@@ -1,0 +1,117 @@
+"""Defence in depth: each safety layer refuses on its own, without the others.
+
+The sqlglot allow-list is tested on text alone; the engine is tested with the allow-list bypassed
+(raw SQL straight into the locked-down connection), so a gap in one layer would show here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_servers.sql.engine import Engine
+from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout
+from mcp_servers.sql.safety import check_sql, path_inside_roots
+from sleuth.config import SqlSettings
+from tests.sql.conftest import SqlWorkspace, sha256
+
+
+@pytest.fixture(scope="module")
+def engine(sql_ws: SqlWorkspace) -> Iterator[Engine]:
+    eng = Engine(SqlSettings(db=sql_ws.db, data_dirs=[sql_ws.data], timeout_s=1.0))
+    yield eng
+    eng.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM customers",
+        "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+        "SELECT 1 UNION ALL SELECT 2",
+        "VALUES (1), (2)",
+        "DESCRIBE customers",
+        "SUMMARIZE customers",
+        "FROM customers SELECT name",
+        "SELECT region, count(*) FROM customers GROUP BY ALL ORDER BY ALL",
+        "SELECT * FROM range(5)",
+        "SELECT 'DROP TABLE customers' AS s",
+    ],
+)
+def test_allow_list_accepts_reads(sql: str) -> None:
+    assert check_sql(sql, []).statement
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("DROP TABLE customers", "DROP"),
+        ("SELECT 1; SELECT 2", "one statement per call"),
+        ("CALL pragma_version()", "CALL"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "no data folders"),
+        ("SELECT * FROM query('select 1')", "query()"),
+        ("SET threads = 1", "SET"),
+        ("", "empty"),
+    ],
+)
+def test_allow_list_refuses_with_reason(sql: str, why: str) -> None:
+    with pytest.raises(QueryRefused) as info:
+        check_sql(sql, [])
+    assert why in info.value.text()
+
+
+def test_write_mode_allows_dml_but_never_engine_control() -> None:
+    assert check_sql("INSERT INTO t VALUES (1)", [], write=True).statement == "Insert"
+    for sql in ("ATTACH 'x.db' AS x", "COPY t TO 'x.csv'", "SET threads = 1", "INSTALL httpfs"):
+        with pytest.raises(QueryRefused):
+            check_sql(sql, [], write=True)
+
+
+def test_path_check_resolves_traversal_globs_and_symlinks(sql_ws: SqlWorkspace) -> None:
+    roots = [sql_ws.data]
+    assert path_inside_roots(str(sql_ws.data / "sales.csv"), roots)
+    assert path_inside_roots(str(sql_ws.data / "**" / "*.csv"), roots)
+    assert not path_inside_roots(str(sql_ws.data / ".." / "secret" / "secret.csv"), roots)
+    assert not path_inside_roots(str(sql_ws.data / "link.txt"), roots)  # symlink to the secret
+    assert not path_inside_roots("s3://bucket/x.parquet", roots)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/etc/*')",
+        "COPY customers TO '/tmp/sleuth-leak.csv'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "SET lock_configuration = false",
+        "DROP TABLE customers",
+        "CREATE TABLE evil AS SELECT 1",
+        "ATTACH ':memory:' AS m",
+    ],
+)
+def test_engine_refuses_without_the_allow_list(engine: Engine, sql: str) -> None:
+    with pytest.raises(QueryFailed):
+        engine.fetch(sql, 10, 10_000)
+
+
+def test_engine_reads_data_folder_views_and_interrupts_runaway_queries(engine: Engine, sql_ws: SqlWorkspace) -> None:
+    before = sha256(sql_ws.db)
+    assert engine.fetch("SELECT sum(total) FROM sales", 10, 10_000).rows == [[30]]
+    assert engine.fetch(f"SELECT count(*) FROM read_parquet('{sql_ws.data}/events.parquet')", 1, 1000).rows == [[50]]
+    with pytest.raises(QueryTimeout, match="time limit"):
+        engine.fetch("SELECT count(*) FROM range(100000000000)", 1, 1000)
+    assert engine.fetch("SELECT 42", 1, 100).rows == [[42]]
+    assert sha256(sql_ws.db) == before
+
+
+def test_opening_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    from sleuth.errors import SleuthError
+
+    with pytest.raises(SleuthError, match="does not exist"):
+        Engine(SqlSettings(db=tmp_path / "nope.duckdb"))
+    assert not (tmp_path / "nope.duckdb").exists()
