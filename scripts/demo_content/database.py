@@ -61,7 +61,8 @@ SCHEMA: dict[str, tuple[str, str, dict[str, str]]] = {
         "Orders 2024-01-01..2025-12-31. Fiscal year = calendar year.",
         {"channel": "'online' (store_id 5) or 'in_store'.",
          "status": "'completed' or 'cancelled'; cancelled orders are excluded from net sales.",
-         "shipping_fee": "Charged shipping in USD; online orders under $75.00 pay $7.95, others 0."},
+         "shipping_fee": "Shipping charged in USD: $7.95 on online orders under $75.00 (Summit members and"
+                         " larger orders ship free); 0 in store."},
     ),
     "order_items": (
         "order_id INTEGER REFERENCES orders(order_id), line_no INTEGER, product_id INTEGER"

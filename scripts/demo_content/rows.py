@@ -127,14 +127,23 @@ def _orders(rng: random.Random, customers: list[tuple], products: list[tuple]) -
             discount = rng.choices([0, 10, cap, cap + 5], weights=[70, 18, 11, 1])[0]
             if day.month in (1, 8) and prod[3] == "Apparel":
                 discount = cap  # end-of-season clearance
+            if _no_discount(prod, day):
+                discount = 0
             price_c = round(cents(prod[6]) * (100 - discount) / 100)
             subtotal += price_c * qty
             items.append((oid, line, prod[0], qty, price_c / 100, discount))
         fee = 0
-        if channel == "online":
+        if channel == "online" and cust[6] != "Summit":  # Summit members ship free (shipping policy)
             fee = 0 if subtotal >= cents(ref.FREE_SHIPPING_THRESHOLD) else cents(ref.STANDARD_SHIPPING_FEE)
         orders.append((oid, cust[0], store, day.isoformat(), channel, status, fee / 100))
     return orders, items
+
+
+def _no_discount(prod: tuple, day: dt.date) -> bool:
+    """Blackouts from the pricing guide and the 2025-09-18 pricing committee."""
+    down_bag_peak = "Down Bag" in prod[2] and day.month >= 10
+    electronics_q4_2025 = prod[3] == "Navigation & Electronics" and day >= dt.date(2025, 10, 1)
+    return down_bag_peak or electronics_q4_2025
 
 
 def _returns(rng: random.Random, orders: list[tuple], items: list[tuple]) -> list[tuple]:
