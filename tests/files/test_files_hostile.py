@@ -182,7 +182,7 @@ async def test_hostile_suite_over_http(tmp_path: Path) -> None:
 
 
 async def test_read_only_server_has_no_write_tools(tmp_path: Path) -> None:
-    root, outside = make_tree(tmp_path)
+    root, _outside = make_tree(tmp_path)
     (tmp_path / "ws").mkdir()
     async with Client(stdio_params([root], tmp_path / "ws")) as client:
         names = {t.name for t in (await client.list_tools()).tools}
