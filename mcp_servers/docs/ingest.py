@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -30,7 +31,7 @@ from sleuth.logs import get_logger
 
 log = get_logger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 ANALYZER = "bm25s-lucene-en-stop-snowball-v1"
 #: progress(stage, done, total): stages are "scan", "parse", "embed", "index".
 ProgressFn = Callable[[str, int, int], None]
@@ -49,7 +50,6 @@ CHUNK_COLUMNS = (
     "content_hash",
     "mtime",
     "file_type",
-    "embed_text",
     "text",
 )
 SOURCE_COLUMNS = ("source", "source_id", "file_type", "title", "content_hash", "size", "mtime", "n_chunks", "text")
@@ -61,7 +61,7 @@ CREATE TABLE sources (
 CREATE TABLE chunks (
     row_id INTEGER, citation_id VARCHAR, source VARCHAR, ordinal INTEGER, title VARCHAR,
     heading_path VARCHAR[], char_start INTEGER, char_end INTEGER, page_start INTEGER, page_end INTEGER,
-    content_hash VARCHAR, mtime DOUBLE, file_type VARCHAR, embed_text VARCHAR, text VARCHAR);
+    content_hash VARCHAR, mtime DOUBLE, file_type VARCHAR, text VARCHAR);
 """
 
 
@@ -99,11 +99,9 @@ def source_id(source: str) -> str:
 
 
 def source_name(path: Path, workspace: Path) -> str:
-    """A file's name in the index: relative to the workspace when inside it, else absolute."""
-    try:
-        return path.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+    """A file's name in the index: relative to the (resolved) workspace when inside it, else absolute."""
+    text, base = path.as_posix(), workspace.as_posix().rstrip("/") + "/"
+    return text[len(base) :] if text.startswith(base) else text
 
 
 def scan(paths: Iterable[Path], report: IngestReport) -> list[Path]:
@@ -118,11 +116,13 @@ def scan(paths: Iterable[Path], report: IngestReport) -> list[Path]:
             else:
                 found[root.resolve()] = None
         else:
-            for p in sorted(root.rglob("*")):
-                rel = p.relative_to(root).parts
-                if any(part.startswith(".") for part in rel) or not p.is_file() or file_type(p) is None:
-                    continue
-                found[p.resolve()] = None
+            base = root.resolve()
+            for folder, dirs, names in os.walk(base):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in names:
+                    p = Path(folder, name)
+                    if not name.startswith(".") and file_type(p) is not None and p.is_file():
+                        found[p] = None
     return sorted(found)
 
 
@@ -219,7 +219,6 @@ def _chunk_file(
                 "content_hash": chash,
                 "mtime": mtime,
                 "file_type": ftype,
-                "embed_text": embed_text(extracted.title, span.heading_path, text),
                 "text": text,
             }
         )
@@ -269,6 +268,15 @@ def _write_db(path: Path, chunks: _Columns, sources: _Columns, embed_keys: list[
                 [embed_keys],
             )
         con.execute("CHECKPOINT")
+
+
+def _write_passages(folder: Path, texts: list[str]) -> None:
+    """Chunk texts as one UTF-8 blob + offsets: the search hot path slices it through mmap."""
+    blobs = [t.encode() for t in texts]
+    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in blobs], out=offsets[1:])
+    (folder / layout.PASSAGES).write_bytes(b"".join(blobs))
+    np.save(folder / layout.PASSAGE_OFFSETS, offsets)
 
 
 def _build_bm25(out_dir: Path, texts: list[str], progress: ProgressFn | None) -> None:
@@ -373,8 +381,9 @@ def ingest(
         chunks, sources = _Columns(CHUNK_COLUMNS), _Columns(SOURCE_COLUMNS)
         unchanged: list[str] = []
         seen: set[str] = set()
+        workspace = settings.workspace.resolve()
         for n, path in enumerate(files, start=1):
-            source = source_name(path, settings.workspace)
+            source = source_name(path, workspace)
             seen.add(source)
             try:
                 data = path.read_bytes()
@@ -449,7 +458,9 @@ def _publish(
     tmp = index_dir / f"{name}.tmp"
     tmp.mkdir(parents=True)
     try:
-        texts = chunks.data["embed_text"]
+        d = chunks.data
+        texts = [embed_text(t, hp, x) for t, hp, x in zip(d["title"], d["heading_path"], d["text"], strict=True)]
+        _write_passages(tmp, d["text"])
         dense: dict[str, Any] | None = None
         keys = None
         if settings.docs.embeddings:

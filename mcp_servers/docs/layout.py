@@ -1,7 +1,8 @@
 """The on-disk index layout and its swap point.
 
     <workspace>/.sleuth/index/current        text "gen-0003": the live generation
-    <workspace>/.sleuth/index/gen-0003/      chunks.duckdb, bm25/, embeddings.npy, manifest.json
+    <workspace>/.sleuth/index/gen-0003/      chunks.duckdb, bm25/, passages.bin + .idx.npy,
+                                             embeddings.npy, manifest.json
     <workspace>/.sleuth/index/.ingest.lock   held (flock) while an ingest runs
 
 An ingest builds `gen-NNNN.tmp` completely, renames it to `gen-NNNN`, then replaces `current`
@@ -26,6 +27,9 @@ CHUNKS_DB = "chunks.duckdb"
 BM25_DIR = "bm25"
 EMBEDDINGS = "embeddings.npy"
 MANIFEST = "manifest.json"
+PASSAGES = "passages.bin"  # chunk texts, UTF-8, concatenated in row order (a copy of chunks.text)
+PASSAGE_OFFSETS = "passages.idx.npy"
+SOURCE_URI = "sleuth-docs://source/"  # + source_id: a source's extracted text, as an MCP resource
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
 
 _GEN = re.compile(r"^gen-(\d{4,})$")

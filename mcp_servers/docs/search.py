@@ -10,9 +10,11 @@ small file read) and swaps in a new generation when an ingest has published one.
 from __future__ import annotations
 
 import json
+import mmap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,10 +27,11 @@ from mcp_servers.docs.parsers import SUFFIX_TYPES
 Mode = Literal["hybrid", "bm25", "dense"]
 RRF_K = 60
 FUSION_DEPTH = 100  # candidates taken from each ranker before fusion
-META_COLUMNS = (
-    "row_id, citation_id, source, title, heading_path, char_start, char_end, page_start, page_end, "
-    "file_type, mtime, text"
-)
+_META_SQL = """
+SELECT c.citation_id, c.source, s.source_id, c.title, c.heading_path, c.char_start, c.char_end,
+       c.page_start, c.page_end, c.file_type, c.mtime
+FROM chunks c JOIN sources s USING (source) ORDER BY c.row_id
+"""
 
 
 class SearchError(Exception):
@@ -58,16 +61,19 @@ class Generation:
         self.name = name
         self.dir = index_dir / name
         self.manifest: dict[str, Any] = json.loads((self.dir / layout.MANIFEST).read_text(encoding="utf-8"))
-        self.bm25 = bm25s.BM25.load(str(self.dir / layout.BM25_DIR), mmap=False)
-        self.vocab: dict[str, int] = self.bm25.vocab_dict
+        self.retriever = bm25s.BM25.load(str(self.dir / layout.BM25_DIR), mmap=False)
+        self.vocab: dict[str, int] = self.retriever.vocab_dict
         self.con = duckdb.connect(str(self.dir / layout.CHUNKS_DB), read_only=True)
         self.lock = threading.Lock()
-        rows = self.con.execute("SELECT source, file_type FROM chunks ORDER BY row_id").fetchall()
-        self.sources = sorted({s for s, _ in rows})
+        rows = self.con.execute(_META_SQL).fetchall()
+        self.meta = [_meta(r) for r in rows]
+        self.sources = sorted({m["source"] for m in self.meta})
         code = {s: i for i, s in enumerate(self.sources)}
-        self.row_source = np.fromiter((code[s] for s, _ in rows), dtype=np.int32, count=len(rows))
-        self.row_type = np.array([t for _, t in rows], dtype=object)
+        self.row_source = np.fromiter((code[m["source"]] for m in self.meta), dtype=np.int32, count=len(rows))
+        self.row_type = np.array([m["file_type"] for m in self.meta], dtype=object)
         self.n_rows = len(rows)
+        self.offsets = np.load(self.dir / layout.PASSAGE_OFFSETS)
+        self.blob = _map(self.dir / layout.PASSAGES)
         emb = self.dir / layout.EMBEDDINGS
         self.embeddings: np.ndarray | None = np.load(emb) if self.manifest.get("embeddings") and emb.is_file() else None
         self._masks: dict[tuple[str | None, str | None], np.ndarray | None] = {}
@@ -104,7 +110,7 @@ class Generation:
         ids = [self.vocab[t] for t in analyze(query) if t in self.vocab]
         if not ids:
             return []
-        scores = self.bm25.get_scores_from_ids(ids)
+        scores = self.retriever.get_scores_from_ids(ids)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         return _top(scores, depth, positive_only=True)
@@ -116,20 +122,36 @@ class Generation:
             scores = np.where(mask, scores, -np.inf)
         return [h for h in _top(scores, depth, positive_only=False) if np.isfinite(h.score)]
 
-    def fetch(self, rows: list[int]) -> dict[int, dict[str, Any]]:
-        """Chunk metadata and text for `rows`, keyed by row id."""
-        if not rows:
-            return {}
-        with self.lock:
-            cur = self.con.execute(f"SELECT {META_COLUMNS} FROM chunks WHERE row_id IN ?", [rows])
-            names = [d[0] for d in cur.description]
-            return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+    def passage(self, row: int, score: float) -> dict[str, Any]:
+        """One passage in the server's `Passage` shape: metadata from memory, text from passages.bin."""
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        text = self.blob[start:end].decode() if self.blob is not None else ""
+        return {**self.meta[row], "score": round(score, 6), "text": text}
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         with self.lock:
             cur = self.con.execute(sql, params or [])
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _meta(r: tuple[Any, ...]) -> dict[str, Any]:
+    """A chunk's passage fields, computed once per generation so a search only copies them."""
+    cid, source, sid, title, heading_path, start, end, page_start, page_end, ftype, mtime = r
+    return {
+        "citation_id": cid, "source": source, "uri": layout.SOURCE_URI + sid, "title": title,
+        "heading_path": list(heading_path or []), "char_start": start, "char_end": end,
+        "page_start": page_start, "page_end": page_end, "file_type": ftype,
+        "modified": datetime.fromtimestamp(mtime or 0, UTC).isoformat(timespec="seconds"),
+    }  # fmt: skip
+
+
+def _map(path: Path) -> mmap.mmap | None:
+    """Read-only map of the passage blob (None when empty: mmap cannot map zero bytes)."""
+    if path.stat().st_size == 0:
+        return None
+    with open(path, "rb") as fh:
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def normalize_file_type(value: str) -> str:

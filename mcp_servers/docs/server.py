@@ -8,11 +8,13 @@ chunk content hash, so it is stable across re-ingests of unchanged files, and a 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
@@ -25,7 +27,7 @@ from sleuth.logs import get_logger
 
 log = get_logger(__name__)
 
-URI_PREFIX = "sleuth-docs://source/"
+URI_PREFIX = layout.SOURCE_URI
 CITATION_RE = re.compile(r"^d:[0-9a-f]{10}$")
 MAX_CONTEXT = 20_000
 
@@ -83,38 +85,21 @@ def _iso(ts: float | None) -> str:
     return datetime.fromtimestamp(ts or 0, UTC).isoformat(timespec="seconds")
 
 
-def _passage(row: dict[str, Any], score: float, source_ids: dict[str, str]) -> Passage:
-    return Passage(
-        citation_id=row["citation_id"],
-        source=row["source"],
-        uri=URI_PREFIX + source_ids[row["source"]],
-        title=row["title"],
-        heading_path=list(row["heading_path"] or []),
-        char_start=row["char_start"],
-        char_end=row["char_end"],
-        page_start=row["page_start"],
-        page_end=row["page_end"],
-        file_type=row["file_type"],
-        modified=_iso(row["mtime"]),
-        score=round(score, 6),
-        text=row["text"],
-    )
-
-
-def _where(p: Passage) -> str:
-    where = p.source + (" § " + " > ".join(p.heading_path) if p.heading_path else "")
-    where += f" chars {p.char_start}-{p.char_end}"
-    if p.page_start is not None:
-        where += f" p.{p.page_start}" + (f"-{p.page_end}" if p.page_end != p.page_start else "")
+def _where(p: dict[str, Any]) -> str:
+    where = p["source"] + (" § " + " > ".join(p["heading_path"]) if p["heading_path"] else "")
+    where += f" chars {p['char_start']}-{p['char_end']}"
+    if p["page_start"] is not None:
+        where += f" p.{p['page_start']}" + (f"-{p['page_end']}" if p["page_end"] != p["page_start"] else "")
     return where
 
 
-def render_search(result: SearchResult) -> str:
+def render_search(result: dict[str, Any]) -> str:
     """The compact text a model reads: one header line per passage, then its text."""
-    head = f'{len(result.passages)} passages for "{result.query}" (mode {result.mode}, index {result.generation})'
-    lines = [head + (f"\nnote: {result.note}" if result.note else "")]
-    for p in result.passages:
-        lines.append(f"\n{p.citation_id} | {_where(p)} | score {p.score:.4g}\n{p.text}")
+    passages = result["passages"]
+    head = f'{len(passages)} passages for "{result["query"]}" (mode {result["mode"]}, index {result["generation"]})'
+    lines = [head + (f"\nnote: {result['note']}" if result["note"] else "")]
+    for p in passages:
+        lines.append(f"\n{p['citation_id']} | {_where(p)} | score {p['score']:.4g}\n{p['text']}")
     return "\n".join(lines)
 
 
@@ -126,7 +111,6 @@ class DocsService:
         self.handle = IndexHandle(settings.index_dir)
         self._embedder: Any = None
         self._embedder_lock = threading.Lock()
-        self._source_ids: dict[str, dict[str, str]] = {}
 
     def generation(self) -> Generation:
         try:
@@ -138,11 +122,15 @@ class DocsService:
             raise ToolError("there is no docs index yet; run `sleuth ingest PATH` (or set docs.paths) and try again")
         return gen
 
-    def source_ids(self, gen: Generation) -> dict[str, str]:
-        if gen.name not in self._source_ids:
-            rows = gen.query("SELECT source, source_id FROM sources")
-            self._source_ids = {gen.name: {r["source"]: r["source_id"] for r in rows}}
-        return self._source_ids[gen.name]
+    def uses_embedder(self, mode: str) -> bool:
+        """Whether a search in `mode` will encode the query (so it is worth a worker thread)."""
+        if mode == "bm25":
+            return False
+        try:
+            gen = self.handle.get()
+        except Exception:
+            return False
+        return gen is not None and gen.embeddings is not None
 
     def _embed_query(self, gen: Generation) -> Any:
         """A query encoder for `gen`'s vectors, or None when the configured model is not the one used."""
@@ -164,7 +152,8 @@ class DocsService:
         path_prefix: str | None = None,
         file_type: str | None = None,
         mode: Literal["hybrid", "bm25", "dense"] = "hybrid",
-    ) -> SearchResult:
+    ) -> dict[str, Any]:
+        """A `SearchResult`-shaped dict (validated against that schema by the SDK on the way out)."""
         if not query.strip():
             raise ToolError("query is empty; pass the words or question to search for")
         gen = self.generation()
@@ -180,15 +169,14 @@ class DocsService:
             ranking = rank(gen, query, k, mode, mask, embed)
         except SearchError as exc:
             raise ToolError(str(exc)) from None
-        rows = gen.fetch([h.row for h in ranking.hits])
-        ids = self.source_ids(gen)
-        passages = [_passage(rows[h.row], h.score, ids) for h in ranking.hits]
+        passages = [gen.passage(h.row, h.score) for h in ranking.hits]
         note = ranking.note
         if not passages and note is None:
             note = "no passage matched; try other words, a broader path_prefix, or mode='hybrid'"
-        return SearchResult(
-            query=query, mode=ranking.mode, requested_mode=mode, note=note, generation=gen.name, passages=passages
-        )
+        return {
+            "query": query, "mode": ranking.mode, "requested_mode": mode, "note": note,
+            "generation": gen.name, "passages": passages,
+        }  # fmt: skip
 
     def _prefix(self, path_prefix: str | None) -> str | None:
         """Accept workspace-relative or absolute prefixes; index names are workspace-relative."""
@@ -210,7 +198,8 @@ class DocsService:
             raise ToolError(f"{citation_id!r} is not a citation id; ids look like d:3f9a1c2b7e")
         gen = self.generation()
         rows = gen.query(
-            "SELECT c.*, s.text AS source_text FROM chunks c JOIN sources s USING (source) WHERE c.citation_id = ?",
+            "SELECT c.row_id, c.char_start, c.char_end, s.text AS source_text "
+            "FROM chunks c JOIN sources s USING (source) WHERE c.citation_id = ?",
             [cid],
         )
         if not rows:
@@ -221,9 +210,9 @@ class DocsService:
         text: str = row["source_text"]
         start = max(0, row["char_start"] - context_chars)
         end = min(len(text), row["char_end"] + context_chars)
-        base = _passage(row, 1.0, self.source_ids(gen))
+        base = gen.passage(row["row_id"], 1.0)
         return PassageDetail(
-            **base.model_dump(),
+            **base,
             context_start=start,
             context_end=end,
             context_before=text[start : row["char_start"]],
@@ -322,7 +311,7 @@ def build_server(settings: Settings) -> MCPServer:
     default_k = settings.docs.default_k
 
     @server.tool(annotations=read_only)
-    def search_docs(
+    async def search_docs(
         query: Annotated[str, Field(description="Words or a question to search for.")],
         k: Annotated[int, Field(ge=1, le=100, description="How many passages to return.")] = default_k,
         path_prefix: Annotated[
@@ -337,11 +326,11 @@ def build_server(settings: Settings) -> MCPServer:
         ] = "hybrid",
     ) -> Annotated[CallToolResult, SearchResult]:
         """Search the indexed documents; every passage carries a citation_id and its exact span."""
-        result = service.search(query, k, path_prefix, file_type, mode)
-        return CallToolResult(
-            content=[TextContent(type="text", text=render_search(result))],
-            structured_content=result.model_dump(mode="json"),
-        )
+        run = functools.partial(service.search, query, k, path_prefix, file_type, mode)
+        # BM25 costs about a millisecond of CPU: cheaper inline than a worker-thread hop. A query
+        # embedding (~10 ms in onnxruntime, which releases the GIL) goes to a worker thread.
+        result = await anyio.to_thread.run_sync(run) if service.uses_embedder(mode) else run()
+        return CallToolResult(content=[TextContent(type="text", text=render_search(result))], structured_content=result)
 
     @server.tool(annotations=read_only)
     def get_passage(
