@@ -1,7 +1,8 @@
 """What a model call cost, from its token usage and a small price table.
 
-Prices are USD per million tokens (input, output) for known Anthropic models; anything unknown
-(local OpenAI-compatible servers, the scripted model) costs 0. Anthropic prompt-cache reads bill at
+Prices are USD per million tokens (input, output) for known Anthropic models; the longest matching
+prefix wins, so a newer model of a known family (e.g. a later Sonnet) is estimated at its family's
+price. Anything else (local OpenAI-compatible servers, the scripted model) costs 0. Anthropic prompt-cache reads bill at
 0.1x and cache writes at 1.25x the input price; LangChain counts both inside `input_tokens`.
 """
 
@@ -20,6 +21,10 @@ PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {
     "claude-haiku-4-5": (1.0, 5.0),
     "claude-3-5-haiku": (0.8, 4.0),
     "claude-3-haiku": (0.25, 1.25),
+    # family fallbacks: estimates for models newer than this table
+    "claude-opus": (5.0, 25.0),
+    "claude-sonnet": (3.0, 15.0),
+    "claude-haiku": (1.0, 5.0),
 }
 CACHE_READ_FACTOR = 0.1
 CACHE_WRITE_FACTOR = 1.25

@@ -66,7 +66,7 @@ class _Wait:
     """Honour the server's Retry-After when it sends one, else exponential backoff with jitter."""
 
     def __init__(self, policy: RetryPolicy) -> None:
-        self.backoff = wait_exponential_jitter(initial=policy.initial_s, max=policy.max_s)
+        self.backoff = wait_exponential_jitter(multiplier=policy.initial_s, max=policy.max_s)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
