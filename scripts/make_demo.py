@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         staged = Path(scratch) / "demo"
         build(staged)
         if target.exists():
+            state = target / ".sleuth"  # keep Sleuth's own index/checkpoints across regenerations
+            if state.is_dir():
+                state.replace(staged / ".sleuth")
             shutil.rmtree(target)
         staged.replace(target)
     print(f"wrote {target}")
