@@ -54,6 +54,13 @@ def build(out: Path) -> None:
     (out / ".gitignore").write_text(".sleuth/\n", encoding="utf-8")
 
 
+def _keep_identical_database(old: Path, new: Path) -> None:
+    """Reuse the existing database file when its content is unchanged, so git sees no change."""
+    old_db, new_db = old / "data" / "kestrel.duckdb", new / "data" / "kestrel.duckdb"
+    if old_db.is_file() and database.content_digest(old_db) == database.content_digest(new_db):
+        shutil.copyfile(old_db, new_db)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "examples" / "demo", help="target folder")
@@ -63,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".make_demo-") as scratch:
         staged = Path(scratch) / "demo"
         build(staged)
+        _keep_identical_database(target, staged)
         if target.exists():
             state = target / ".sleuth"  # keep Sleuth's own index/checkpoints across regenerations
             if state.is_dir():

@@ -120,3 +120,20 @@ def build(rows: Rows, target: Path) -> None:
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def content_digest(db: Path) -> list[tuple]:
+    """Rows, row checksum, comments and constraints of every table: equal digests mean equal content.
+
+    DuckDB files carry a random database id and checksums, so bytes differ between identical builds.
+    """
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        digest = [con.execute(f"SELECT '{t}', count(*), md5(string_agg(CAST(x AS VARCHAR), chr(10) "
+                              f"ORDER BY CAST(x AS VARCHAR))) FROM {t} AS x").fetchall()[0] for t in SCHEMA]
+        digest += con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                              "WHERE comment IS NOT NULL ORDER BY ALL").fetchall()
+        digest += con.execute("SELECT table_name, constraint_text FROM duckdb_constraints() ORDER BY ALL").fetchall()
+        return digest
+    finally:
+        con.close()
