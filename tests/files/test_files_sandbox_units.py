@@ -1,0 +1,154 @@
+"""The sandbox, search and paging rules on a real file system, below the MCP layer.
+
+Races (TOCTOU) cannot be timed reliably through a server, so they are staged here: resolve a
+path, swap a component for a symlink, then open.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mcp_servers.files import reading, search, writing
+from mcp_servers.files.sandbox import FilesError, Sandbox
+from mcp_servers.files.walk import walk
+
+DENY = [".env", ".git/**"]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, Path]:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    (outside / "sub").mkdir(parents=True)
+    (root / "sub" / "f.txt").write_text("inside\n")
+    (outside / "sub" / "f.txt").write_text("OUTSIDE\n")
+    (outside / "f.txt").write_text("OUTSIDE\n")
+    return root, outside
+
+
+def test_swapping_a_folder_for_a_symlink_after_resolve_is_caught(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    sb = Sandbox([root], DENY)
+    target = sb.resolve("sub/f.txt")
+    shutil.rmtree(root / "sub")
+    (root / "sub").symlink_to(outside / "sub")
+    with pytest.raises(FilesError, match="changed while it was being opened"):
+        sb.open_file(target)
+
+
+def test_swapping_the_file_for_a_symlink_after_resolve_is_caught(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    sb = Sandbox([root], DENY)
+    target = sb.resolve("sub/f.txt")
+    (root / "sub" / "f.txt").unlink()
+    (root / "sub" / "f.txt").symlink_to(outside / "f.txt")
+    with pytest.raises(FilesError, match="symlink"):
+        sb.open_file(target)
+
+
+def test_write_through_a_swapped_parent_does_not_escape(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    sb = Sandbox([root], DENY)
+    target = sb.resolve("sub/new.txt", must_exist=False)
+    shutil.rmtree(root / "sub")
+    (root / "sub").symlink_to(outside / "sub")
+    with pytest.raises(FilesError, match="not a plain folder"):
+        writing.write_file(target, "pwned")
+    assert not (outside / "sub" / "new.txt").exists()
+
+
+def test_same_named_roots_get_distinct_names(tmp_path: Path) -> None:
+    a, b = tmp_path / "one" / "proj", tmp_path / "two" / "proj"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    (b / "x.txt").write_text("x\n")
+    sb = Sandbox([a, b], DENY)
+    assert [r.name for r in sb.roots] == ["proj", "proj-2"]
+    assert sb.resolve("proj-2/x.txt").display == "proj-2/x.txt"
+
+
+def test_walk_never_enters_symlinked_folders_and_honours_nested_gitignore(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    (root / "link").symlink_to(outside)
+    (root / ".gitignore").write_text("*.tmp\n")
+    (root / "sub" / ".gitignore").write_text("!keep.tmp\n")
+    (root / "sub" / "keep.tmp").write_text("k\n")
+    (root / "drop.tmp").write_text("d\n")
+    (root / ".env").write_text("S=1\n")
+    sb = Sandbox([root], DENY)
+    rels = [e.rel for e in walk(sb, sb.resolve("."), max_depth=10, include_ignored=False)]
+    assert rels == [".gitignore", "link", "sub", "sub/.gitignore", "sub/f.txt", "sub/keep.tmp"]
+
+
+def _lines(buf: bytes, pattern: str, regex: bool = False) -> list[tuple[int, str]]:
+    finder = search.make_finder(pattern, regex, ignore_case=False)
+    return [(m.line, m.text) for m in search.search_buffer(buf, finder, "f", 100, 0)]
+
+
+def test_search_line_semantics_match_grep() -> None:
+    buf = b"a b\na\nb\nxx a  b\nlast a b"
+    assert _lines(buf, r"a\s+b", regex=True) == [(1, "a b"), (4, "xx a  b"), (5, "last a b")]
+    assert _lines(buf, "a b") == [(1, "a b"), (5, "last a b")]
+    assert _lines(b"one\r\ntwo one\r\n", "one") == [(1, "one"), (2, "two one")]
+    assert _lines(b"x\nx\n", "x") == [(1, "x"), (2, "x")]
+    assert _lines(b"", "x") == []
+
+
+def test_search_stops_at_the_deadline(tmp_path: Path) -> None:
+    for i in range(300):
+        (tmp_path / f"f{i:03}.txt").write_text("needle\n")
+    sb = Sandbox([tmp_path], DENY)
+    res = search.search(
+        sb, sb.resolve("."), "needle", regex=False, ignore_case=False, glob_spec=None,
+        max_results=1000, context=0, timeout_s=1e-9,
+    )  # fmt: skip
+    assert res.timed_out is True
+    assert len(res.matches) < 300
+
+
+def test_search_cap_keeps_the_first_matches_in_path_order(tmp_path: Path) -> None:
+    for name in ("b.txt", "a.txt", "c/z.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("hit\nhit\n")
+    sb = Sandbox([tmp_path], DENY)
+    res = search.search(
+        sb, sb.resolve("."), "hit", regex=False, ignore_case=False, glob_spec=None,
+        max_results=3, context=0, timeout_s=10, workers=3,
+    )  # fmt: skip
+    assert [(m.path, m.line) for m in res.matches] == [("a.txt", 1), ("a.txt", 2), ("b.txt", 1)]
+    assert res.truncated is True
+
+
+@pytest.mark.parametrize(
+    ("content", "total"),
+    [(b"", 0), (b"one", 1), (b"one\n", 1), (b"one\ntwo", 2), (b"a\r\nb\r\n", 2)],
+)
+def test_read_counts_lines_like_wc_plus_a_last_unterminated_line(tmp_path: Path, content: bytes, total: int) -> None:
+    (tmp_path / "f.txt").write_bytes(content)
+    sb = Sandbox([tmp_path], DENY)
+    res = reading.read_file(sb, sb.resolve("f.txt"), 1, 10)
+    assert res.total_lines == total
+    assert all("\r" not in line.text for line in res.lines)
+    assert res.next_start_line is None
+
+
+def test_read_pages_by_character_budget_on_huge_lines(tmp_path: Path) -> None:
+    line = "x" * reading.MAX_LINE_CHARS * 2
+    (tmp_path / "min.js").write_text((line + "\n") * 400)
+    sb = Sandbox([tmp_path], DENY)
+    res = reading.read_file(sb, sb.resolve("min.js"), 1, 1000)
+    assert res.lines[0].text.endswith("characters]")
+    assert res.truncated is True and res.next_start_line == len(res.lines) + 1
+    assert res.total_lines == 400
+
+
+def test_list_dir_reports_modification_time_in_utc(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a\n")
+    os.utime(tmp_path / "a.txt", (0, 86400))
+    sb = Sandbox([tmp_path], DENY)
+    res = reading.list_dir(sb, sb.resolve("."), 1, None)
+    assert res.entries[0].modified == "1970-01-02T00:00:00Z"
