@@ -68,7 +68,7 @@ class FilesSettings(_Section):
             "id_rsa*",
             "id_ed25519*",
             "id_ecdsa*",
-            ".git/**",
+            "**/.git/**",
             ".sleuth/**",
             "*.kdbx",
             ".netrc",
