@@ -132,7 +132,8 @@ def content_digest(db: Path) -> list[tuple]:
         digest = [con.execute(f"SELECT '{t}', count(*), md5(string_agg(CAST(x AS VARCHAR), chr(10) "
                               f"ORDER BY CAST(x AS VARCHAR))) FROM {t} AS x").fetchall()[0] for t in SCHEMA]
         digest += con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
-                              "WHERE comment IS NOT NULL ORDER BY ALL").fetchall()
+                              "WHERE comment IS NOT NULL UNION ALL "
+                              "SELECT table_name, NULL, comment FROM duckdb_tables() ORDER BY ALL").fetchall()
         digest += con.execute("SELECT table_name, constraint_text FROM duckdb_constraints() ORDER BY ALL").fetchall()
         return digest
     finally:

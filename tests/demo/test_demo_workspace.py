@@ -18,6 +18,10 @@ import pytest
 from sleuth.config import check_paths, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+from demo_content.database import content_digest  # noqa: E402
+from demo_content.metrics import SQL_FACTS, run_fact  # noqa: E402
+
 DEMO = REPO / "examples" / "demo"
 DB = Path("data") / "kestrel.duckdb"
 TABLES = ["regions", "suppliers", "stores", "employees", "products", "customers", "orders", "order_items",
@@ -47,28 +51,10 @@ def test_regeneration_is_byte_identical(regenerated: Path) -> None:
     assert differing == [], f"regenerate with scripts/make_demo.py; stale: {differing}"
 
 
-def _table_digests(db: Path) -> dict[str, tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        digests = {}
-        for t in TABLES:
-            digests[t] = con.execute(
-                f"SELECT count(*), md5(string_agg(CAST(x AS VARCHAR), chr(10) ORDER BY CAST(x AS VARCHAR))) "
-                f"FROM {t} AS x").fetchall()[0]
-        digests["_comments"] = tuple(con.execute(
-            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL "
-            "UNION ALL SELECT table_name, NULL, comment FROM duckdb_tables() ORDER BY ALL").fetchall())
-        digests["_constraints"] = tuple(con.execute(
-            "SELECT table_name, constraint_text FROM duckdb_constraints() ORDER BY ALL").fetchall())
-        return digests
-    finally:
-        con.close()
-
-
 def test_regenerated_tables_are_identical(regenerated: Path) -> None:
-    committed = _table_digests(DEMO / DB)
-    assert committed == _table_digests(regenerated / DB)
-    assert set(TABLES) <= set(committed)
+    committed = content_digest(DEMO / DB)
+    assert committed == content_digest(regenerated / DB)
+    assert [row[0] for row in committed[: len(TABLES)]] == TABLES
 
 
 def test_schema_has_keys_and_comments() -> None:
@@ -120,9 +106,6 @@ def test_qbr_numbers_match_sql(year: int, quarter: int) -> None:
 
 
 def test_readme_sql_facts_match_database() -> None:
-    sys.path.insert(0, str(REPO / "scripts"))
-    from demo_content.metrics import SQL_FACTS, run_fact
-
     readme = (DEMO / "README.md").read_text(encoding="utf-8")
     con = duckdb.connect(str(DEMO / DB), read_only=True)
     try:
