@@ -275,6 +275,7 @@ def parse_docx(data: bytes, stem: str) -> Extracted:
                 title = title or text.strip()
             elif m:
                 b.add("heading", text, level=int(m.group(1)))
+                title = title or (text.strip() if m.group(1) == "1" else "")
             else:
                 b.add("para", text)
         elif tag == "tbl":
