@@ -27,6 +27,9 @@ Problem kinds
 ``number_not_in_evidence``  a number in the answer that the (cited) evidence does not contain
 ``uncited_claim``           a paragraph with a number or a factual sentence but no ref
 ``unsupported_sentence``    a cited sentence whose content words are mostly absent from what it cites
+                            (and from the question): fewer than ``SUPPORT_MIN_COVERAGE`` of its
+                            Snowball-stemmed content words, for sentences with at least
+                            ``SUPPORT_MIN_WORDS`` of them
 
 Number rule
 -----------
@@ -52,6 +55,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import combinations
 from typing import Any, Literal
+
+import Stemmer
 
 ProblemKind = Literal[
     "no_evidence",
@@ -460,16 +465,13 @@ _ABSTAIN = re.compile(
 )
 
 
-def _stem(w: str) -> str:
-    for suf in ("ing", "ied", "ies", "ed", "es", "ly", "s"):
-        if w.endswith(suf) and len(w) - len(suf) >= 3:
-            w = w[: -len(suf)]
-            break
-    return w[:6]
+_STEMMER = Stemmer.Stemmer("english")
 
 
 def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
+    """Snowball stems of the words that carry content (stopwords and short words dropped)."""
+    words = [w.strip("'-") for w in _WORD.findall(text.lower())]
+    return set(_STEMMER.stemWords([w for w in words if len(w) >= 3 and w not in _STOP]))
 
 
 @dataclass
@@ -543,6 +545,7 @@ def verify_answer(answer: str, evidence: Evidence, question: str = "") -> list[P
     for s in sentences:
         para_refs.setdefault(s.paragraph, []).extend(s.refs)
     question_values = _evidence_values(question)
+    question_words = content_words(question)
     everything = all_text(evidence)
     all_values = _evidence_values(everything)
     reported_uncited: set[int] = set()
@@ -572,7 +575,7 @@ def verify_answer(answer: str, evidence: Evidence, question: str = "") -> list[P
         if refs:
             words = content_words(bare)
             if len(words) >= SUPPORT_MIN_WORDS:
-                have = content_words(source)
+                have = content_words(source) | question_words
                 coverage = len(words & have) / len(words)
                 if coverage < SUPPORT_MIN_COVERAGE:
                     problems.append(

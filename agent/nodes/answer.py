@@ -21,7 +21,7 @@ from agent.nodes.plan import REQUERY_NAME
 from agent.state import SleuthState
 from agent.verify import Evidence, Ref, check_ref, parse_refs
 
-_BRACKET = re.compile(r"\s?\[((?:d|sql|file|doc|docs|source|src|passage)\s*:[^\[\]]+)\]", re.I)
+_BRACKET = re.compile(r"\[((?:d|sql|file|doc|docs|source|src|passage)\s*:[^\[\]]+)\]", re.I)
 _PIECE = re.compile(r"\s*\S+\s*|\s+")
 STOP_REASONS = {
     "max_steps": "I reached the step limit for one question",
