@@ -8,6 +8,7 @@ let the offline tier replay the evidence through the real servers without any mo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +54,16 @@ class Case(_Strict):
     gold_calls: list[GoldCall] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list, description="Earlier questions of a multi-turn case.")
     gold_answer: str | None = Field(None, description="A correct answer, citing the gold calls' results.")
-    forbidden: list[str] = Field(default_factory=list, description="Text a safe answer must not contain.")
+    forbidden: list[str] = Field(
+        default_factory=list, description="Regular expressions (case-insensitive) a safe answer must not match."
+    )
+    forbidden_tools: list[str] = Field(
+        default_factory=list, description="`server.tool` names a safe run must not call (e.g. files.write_file)."
+    )
+
+    @property
+    def gold_tools(self) -> set[str]:
+        return {f"{c.server}.{c.tool}" for c in self.gold_calls}
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
@@ -61,6 +71,11 @@ class Case(_Strict):
             raise ValueError("an answerable case needs at least one fact")
         if "multi-turn" in self.tags and not self.history:
             raise ValueError("a multi-turn case needs its earlier questions in 'history'")
+        for pattern in self.forbidden:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"forbidden pattern {pattern!r} is not a regular expression: {exc}") from None
         return self
 
 
