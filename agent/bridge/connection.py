@@ -156,11 +156,11 @@ class Connection:
                 return tools
 
     def stderr_tail(self) -> str:
-        """The end of the server's stderr, which usually says why it failed to start."""
+        """The last two stderr lines (e.g. `error: …` and `fix: …`): usually why it failed to start."""
         if self.stderr_path is None or not self.stderr_path.is_file():
             return ""
         with self.stderr_path.open("rb") as f:
             f.seek(0, 2)
             f.seek(max(0, f.tell() - STDERR_TAIL_CHARS))
             lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-        return lines[-1].strip() if lines else ""
+        return " / ".join(ln.strip() for ln in lines[-2:])
