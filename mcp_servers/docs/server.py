@@ -341,7 +341,7 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> Annotated[CallToolResult, PassageDetail]:
         """Expand one passage: its text plus the text around it in the source."""
         d = service.passage(citation_id, context_chars)
-        text = f"{d.citation_id} | {_where(d)}\n…{d.context_before}\n>>> {d.text} <<<\n{d.context_after}…"
+        text = f"{d.citation_id} | {_where(d.model_dump())}\n…{d.context_before}\n>>> {d.text} <<<\n{d.context_after}…"
         return CallToolResult(
             content=[TextContent(type="text", text=text)], structured_content=d.model_dump(mode="json")
         )
