@@ -52,10 +52,15 @@ def _silence_console_logging() -> None:
 
 
 def key_bindings() -> KeyBindings:
-    """Enter sends; Esc Enter, Ctrl-J or a trailing backslash make a new line."""
+    """Enter sends; Esc Enter or a trailing backslash make a new line.
+
+    Ctrl-J sends too: keys typed while a turn runs reach us through the tty's cooked mode, which
+    turns Enter into a line feed (ICRNL), and those lines must still be sent, not joined.
+    """
     kb = KeyBindings()
 
     @kb.add("enter")
+    @kb.add("c-j")
     def _enter(event: KeyPressEvent) -> None:
         buf = event.current_buffer
         state = buf.complete_state
@@ -69,7 +74,6 @@ def key_bindings() -> KeyBindings:
         buf.validate_and_handle()
 
     @kb.add("escape", "enter")
-    @kb.add("c-j")
     def _newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
 
@@ -167,15 +171,12 @@ async def _cancellable(console: Console, job: Awaitable[bool | None]) -> bool | 
 
 
 async def _after_start(ctx: commands.Ctx, resume: str | None) -> None:
-    """Once the servers are up: report start-up problems, load thread ids, show a resumed approval."""
+    """As things come up: report server problems, then load thread ids or show a resumed approval."""
     try:
-        sleuth = await ctx.host.ready()
-    except SleuthError as exc:
-        ctx.console.print(error_text(exc.message, exc.fix or ""))
-        return
-    for problem in sleuth.bridge.problems.values():
-        ctx.console.print(error_text(problem, "/servers shows the state; `sleuth doctor` checks the setup"))
-    try:
+        bridge = await ctx.host.bridge()
+        for problem in bridge.problems.values():
+            ctx.console.print(error_text(problem, "/servers shows the state; `sleuth doctor` checks the setup"))
+        await ctx.host.ready()
         if resume:
             await commands.resume_thread(ctx, resume)
         else:
@@ -189,4 +190,4 @@ async def _refresh_threads(ctx: commands.Ctx) -> None:
     if ctx.host.sleuth is None:
         return
     with contextlib.suppress(Exception):
-        ctx.thread_ids[:] = [commands.attr(t, "thread_id", "id") for t in await ctx.host.sleuth.threads()]
+        ctx.thread_ids[:] = [t.thread_id for t in await ctx.host.sleuth.threads()]

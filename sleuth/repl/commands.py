@@ -21,7 +21,7 @@ from sleuth.config import Settings
 from sleuth.errors import SleuthError
 from sleuth.repl import turns
 from sleuth.repl.host import AgentHost
-from sleuth.repl.render import approval_panel, compact_args, error_text, one_line
+from sleuth.repl.render import approval_panel, error_text, one_line
 from sleuth.repl.state import ReplState
 
 Handler = Callable[["Ctx", str], Awaitable[bool | None]]
@@ -89,7 +89,7 @@ async def _help(ctx: Ctx, arg: str) -> None:
     ctx.console.print(table)
     ctx.console.print(
         Text(
-            "Enter sends · Esc Enter or Ctrl-J (or a trailing \\) adds a line · Tab completes · "
+            "Enter sends · Esc Enter (or a trailing \\) adds a line · Tab completes · "
             "Ctrl-C cancels the running turn · Ctrl-D quits\n"
             f"log file: {ctx.settings.logs_dir / 'sleuth.jsonl'}",
             style="dim",
@@ -110,7 +110,7 @@ async def _model(ctx: Ctx, arg: str) -> None:
         ctx.console.print(f"endpoint: {agent.base_url}")
     sleuth = ctx.host.sleuth
     if sleuth is not None and sleuth.model_problem:
-        ctx.console.print(error_text(f"not connected: {sleuth.model_problem}", turns.CONNECT_MODEL_FIX))
+        turns.model_missing(ctx.console, sleuth.model_problem)
     ctx.console.print(Text("change it with `sleuth chat --model provider:model` or agent.model", style="dim"))
 
 
@@ -142,31 +142,18 @@ async def _new(ctx: Ctx, arg: str) -> None:
 
 @command("threads", "", "the saved threads (newest first)")
 async def _threads(ctx: Ctx, arg: str) -> None:
-    sleuth = await ctx.host.ready()
-    infos = await sleuth.threads()
-    ctx.thread_ids[:] = [attr(t, "thread_id", "id") for t in infos]
+    infos = await (await ctx.host.ready()).threads()
+    ctx.thread_ids[:] = [t.thread_id for t in infos]
     if not infos:
         ctx.console.print("no threads yet")
         return
-    table = Table("thread", "updated", "first question", box=None)
+    table = Table("thread", "updated (UTC)", "first question", "", box=None)
     for info in infos:
-        tid = attr(info, "thread_id", "id")
-        mark = " *" if tid == ctx.state.thread_id else ""
-        table.add_row(tid + mark, str(attr(info, "updated_at", "updated") or ""), one_line(_title(info), 60))
+        current = Text(" (current)", style="dim") if info.thread_id == ctx.state.thread_id else ""
+        waiting = Text("approval pending", style="yellow") if info.pending_approval else ""
+        updated = info.updated_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(Text(info.thread_id) + current, updated, one_line(info.title, 50), waiting)
     ctx.console.print(table)
-
-
-def attr(obj: Any, *names: str) -> Any:
-    """The first of `names` present on an object or dict (the facade's records are read by name)."""
-    for n in names:
-        value = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _title(info: Any) -> str:
-    return str(attr(info, "title", "first_question", "question") or "")
 
 
 @command("resume", "ID", "continue a saved thread (pending approvals included)")
@@ -177,52 +164,60 @@ async def _resume(ctx: Ctx, arg: str) -> None:
 async def resume_thread(ctx: Ctx, wanted: str) -> None:
     """Switch to a thread (an unambiguous id prefix is enough) and show a pending approval."""
     sleuth = await ctx.host.ready()
-    known = [attr(t, "thread_id", "id") for t in await sleuth.threads()]
+    known = [t.thread_id for t in await sleuth.threads()]
     ctx.thread_ids[:] = known
     matches = [t for t in known if t == wanted] or [t for t in known if t.startswith(wanted)]
     if len(matches) != 1:
         what = "no thread" if not matches else f"{len(matches)} threads"
-        raise SleuthError(f"{what} matches '{wanted}'", fix="see /threads for the ids")
+        raise SleuthError(f"{what} matches '{wanted}'", fix="/threads lists the saved threads")
     ctx.state.thread_id = matches[0]
-    ctx.state.pending = await sleuth.pending_approval(matches[0])
+    ctx.state.pending = None if sleuth.model_problem else await sleuth.pending_approval(matches[0])
     ctx.console.print(Text(f"resumed thread {matches[0]}", style="dim"))
     if ctx.state.pending is not None:
         ctx.console.print(approval_panel(ctx.state.pending))
 
 
-@command("history", "", "the messages of the current thread")
+@command("history", "", "the questions and answers of the current thread")
 async def _history(ctx: Ctx, arg: str) -> None:
     if ctx.state.thread_id is None:
         raise SleuthError("no thread is open", fix="ask a question, or /resume ID")
-    sleuth = await ctx.host.ready()
-    items = await sleuth.history(ctx.state.thread_id)
+    items = await (await ctx.host.ready()).history(ctx.state.thread_id)
     if not items:
         ctx.console.print("this thread has no messages yet")
-    for item in items:
-        role = str(attr(item, "role", "type") or "?")
-        content = str(attr(item, "content", "text") or "")
-        ctx.console.print(Text.assemble((f"{role}: ", "bold"), one_line(content, 400)))
+    for role, text in items:
+        style = "bold cyan" if role == "user" else "bold"
+        ctx.console.print(Text.assemble((f"{role}: ", style), one_line(text, 300)))
 
 
 @command("trace", "", "the last turn: steps, timings, tokens, corrections")
 async def _trace(ctx: Ctx, arg: str) -> None:
     if ctx.state.thread_id is None:
         raise SleuthError("no turn yet", fix="ask a question first")
-    sleuth = await ctx.host.ready()
-    trace = sleuth.last_trace(ctx.state.thread_id)
-    if trace is None:
-        ctx.console.print("no trace for this thread in this session yet")
-        return
-    steps = attr(trace, "steps") or []
+    trace = (await ctx.host.ready()).last_trace(ctx.state.thread_id)
     table = Table("#", "step", "detail", "ms", box=None)
-    for i, step in enumerate(steps, 1):
-        name = str(attr(step, "node", "name", "kind") or "")
-        detail = one_line(str(attr(step, "detail", "tool", "summary") or ""), 70)
-        ms = attr(step, "elapsed_ms", "ms", "duration_ms")
-        table.add_row(str(i), name, detail, f"{ms:.0f}" if isinstance(ms, int | float) else "")
+    for i, step in enumerate(trace.steps, 1):
+        table.add_row(str(i), str(step.get("node", "")), _step_detail(step), f"{step.get('elapsed_ms', 0):.0f}")
     ctx.console.print(table)
-    totals = {k: attr(trace, k) for k in ("elapsed_ms", "tokens", "cost", "corrections")}
-    ctx.console.print(Text(" · ".join(f"{k} {_num(v)}" for k, v in totals.items() if v is not None), style="dim"))
+    summary = [
+        f"{trace.elapsed_ms / 1000:.1f} s",
+        f"{trace.model_calls} model calls",
+        f"{trace.tokens_in:,} in / {trace.tokens_out:,} out tokens",
+        f"${trace.cost_usd:.4f}",
+        f"{trace.corrections} correction(s)",
+    ]
+    if trace.stop_reason:
+        summary.append(f"stopped: {trace.stop_reason}")
+    ctx.console.print(Text(" · ".join(summary), style="dim"))
+    for problem in trace.problems:
+        ctx.console.print(Text(f"  reflection problem: {problem}", style="yellow"))
+
+
+def _step_detail(step: dict[str, Any]) -> str:
+    """The interesting fields of a trace step other than its node and time, on one line."""
+    skip = {"node", "elapsed_ms", "server", "tool"}
+    head = f"{step.get('server', '')}.{step['tool']}" if step.get("tool") else ""
+    tail = ", ".join(f"{k}={v}" for k, v in step.items() if k not in skip)
+    return one_line(" ".join(x for x in (head, tail) if x), 80)
 
 
 @command("expand", "N", "show tool call N in full (arguments and output)")
@@ -267,7 +262,7 @@ async def _edit(ctx: Ctx, arg: str) -> None:
 # -- direct tool calls (work without a model) -------------------------------------------------------
 @command("tools", "", "the tools of every connected server")
 async def _tools(ctx: Ctx, arg: str) -> None:
-    bridge = (await ctx.host.ready()).bridge
+    bridge = await ctx.host.bridge()
     table = Table("tool", "", "description", box=None)
     for tool in bridge.tools:
         kind = Text("read-only", style="dim") if tool.read_only else Text("needs approval", style="yellow")
@@ -277,7 +272,7 @@ async def _tools(ctx: Ctx, arg: str) -> None:
 
 @command("servers", "", "the MCP servers and their state")
 async def _servers(ctx: Ctx, arg: str) -> None:
-    bridge = (await ctx.host.ready()).bridge
+    bridge = await ctx.host.bridge()
     for status in bridge.servers.values():
         mark = Text("● ", style="green" if status.connected else "red")
         line = Text.assemble(mark, (status.name, "bold"), f"  {status.transport} · {status.tools} tools")
@@ -290,7 +285,7 @@ async def _servers(ctx: Ctx, arg: str) -> None:
 
 async def call_tool(ctx: Ctx, server: str, tool: str, text: str) -> None:
     """Call one tool with `text` as its first required argument and print the outcome."""
-    bridge = (await ctx.host.ready()).bridge
+    bridge = await ctx.host.bridge()
     spec = next((t for t in bridge.tools if t.server == server and t.name == tool), None)
     if spec is None:
         raise SleuthError(f"the {server} server has no tool {tool}", fix="see /servers and /tools")
@@ -299,7 +294,7 @@ async def call_tool(ctx: Ctx, server: str, tool: str, text: str) -> None:
         ctx.console.print(error_text(outcome.text.strip() or f"{server}.{tool} failed"))
         return
     ctx.console.print(Text(outcome.text))
-    ctx.console.print(Text(f"{server}.{tool}({compact_args({'q': text})}) · {outcome.elapsed_ms:.0f} ms", style="dim"))
+    ctx.console.print(Text(f"{server}.{tool}({one_line(text, 60)}) · {outcome.elapsed_ms:.0f} ms", style="dim"))
 
 
 def _first_param(spec: Any) -> str:
@@ -335,6 +330,7 @@ async def _ingest(ctx: Ctx, arg: str) -> None:
         paths.append(path)
     settings = ctx.settings.model_copy(update={"docs": ctx.settings.docs.model_copy(update={"paths": paths})})
     from mcp_servers.docs.ingest import ingest  # heavy (DuckDB, bm25s): only when asked
+
     ctx.console.print(Text("indexing…", style="dim"))
     report = await asyncio.to_thread(ingest, settings)
     for path, why in report.failed:

@@ -1,8 +1,8 @@
 """Keeps the agent facade alive in the background, so the prompt appears before the servers are up.
 
-One task owns the facade's whole lifetime (enter, wait, exit): the MCP sessions live in anyio
-cancel scopes, which must be exited by the task that entered them. The heavy import (LangGraph,
-LangChain, MCP) happens in a worker thread while the prompt is already accepting input.
+One task owns the bridge's and the facade's whole lifetime (enter, wait, exit): the MCP sessions
+live in anyio cancel scopes, which must be exited by the task that entered them. The heavy imports
+(LangGraph, LangChain, MCP) happen in worker threads while the prompt already accepts input.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from sleuth.errors import SleuthError
@@ -33,14 +34,21 @@ def as_sleuth_error(exc: BaseException, doing: str) -> SleuthError:
 
 
 class AgentHost:
-    """The `Sleuth` facade, started in the background; `await host.ready()` to use it."""
+    """The MCP bridge and the `Sleuth` facade, started in the background.
+
+    The bridge starts first (its servers boot in their own processes while the graph libraries are
+    still importing), so `await host.bridge()` serves /sql, /search and /read early; `await
+    host.ready()` waits for the whole agent. The facade is handed the bridge and so does not own it.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.sleuth: Any = None
+        self.tools: Any = None  # the MCPBridge once its servers are up
         self.error: SleuthError | None = None
         self.started_at = time.monotonic()
         self.ready_at: float | None = None
+        self._bridge_ready = asyncio.Event()
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -49,11 +57,17 @@ class AgentHost:
         self._task = asyncio.create_task(self._run(), name="sleuth-agent-host")
 
     async def _run(self) -> None:
+        facade_import = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, "agent.facade"))
         try:
-            facade = await asyncio.to_thread(importlib.import_module, "agent.facade")
-            sleuth = facade.Sleuth(self.settings)
-            async with sleuth:
-                self.sleuth = sleuth
+            async with AsyncExitStack() as stack:
+                mb = await asyncio.to_thread(importlib.import_module, "agent.mcp_bridge")
+                configs = mb.sleuth_server_configs(self.settings)
+                timeout, logs = self.settings.agent.tool_timeout_s, self.settings.logs_dir
+                bridge = mb.MCPBridge(configs, call_timeout_s=timeout, stderr_dir=logs)
+                self.tools = await stack.enter_async_context(bridge)
+                self._bridge_ready.set()
+                facade = await facade_import
+                self.sleuth = await stack.enter_async_context(facade.Sleuth(self.settings, bridge=self.tools))
                 self.ready_at = time.monotonic()
                 self._ready.set()
                 log.info("agent ready", seconds=round(self.ready_at - self.started_at, 3))
@@ -63,7 +77,9 @@ class AgentHost:
         except Exception as exc:
             self.error = as_sleuth_error(exc, "starting the agent and its servers")
         finally:
-            self.sleuth = None
+            facade_import.cancel()
+            self.sleuth = self.tools = None
+            self._bridge_ready.set()
             self._ready.set()
 
     @property
@@ -71,10 +87,20 @@ class AgentHost:
         return self._ready.is_set()
 
     def status(self) -> str:
-        """For the toolbar: `starting servers…`, `ready` or `failed`."""
+        """For the toolbar: what is still starting, `ready`, or `agent unavailable`."""
+        waited = f"{time.monotonic() - self.started_at:.0f}s"
+        if not self._bridge_ready.is_set():
+            return f"starting servers… {waited}"
         if not self._ready.is_set():
-            return f"starting servers… {time.monotonic() - self.started_at:.0f}s"
+            return f"ready, agent loading… {waited}"
         return "ready" if self.sleuth is not None else "agent unavailable"
+
+    async def bridge(self) -> Any:
+        """The MCP bridge as soon as its servers are up (the agent may still be loading)."""
+        await self._bridge_ready.wait()
+        if self.tools is None:
+            raise self.error or SleuthError("the MCP servers have stopped", fix="restart `sleuth chat`")
+        return self.tools
 
     async def ready(self) -> Any:
         """The started facade, or the start-up error (message + fix) raised again."""
@@ -87,7 +113,7 @@ class AgentHost:
         if self._task is None:
             return
         self._stop.set()
-        if not self._ready.is_set():  # quitting while the servers still start: do not wait for them
+        if not self._ready.is_set():  # quitting while things still start: do not wait for them
             self._task.cancel()
         try:
             await asyncio.wait_for(self._task, CLOSE_TIMEOUT_S)

@@ -18,13 +18,6 @@ from sleuth.repl.host import AgentHost
 from sleuth.repl.render import TurnView, approval_panel, error_text
 from sleuth.repl.state import ReplState
 
-CONNECT_MODEL_FIX = (
-    "Anthropic: export ANTHROPIC_API_KEY=sk-ant-… and restart `sleuth chat`; or a local OpenAI-compatible "
-    "server (Ollama, vLLM, llama.cpp): sleuth chat --model openai:MODEL with "
-    "SLEUTH_AGENT__BASE_URL=http://localhost:11434/v1 (or agent.base_url in sleuth.toml). "
-    "Without a model, /sql, /search, /read and /tools still work."
-)
-
 
 async def render_events(console: Console, state: ReplState, events: AsyncIterator[ev.Event]) -> TurnView:
     view = TurnView(console, state)
@@ -36,13 +29,16 @@ async def render_events(console: Console, state: ReplState, events: AsyncIterato
 
 
 def model_missing(console: Console, problem: str) -> None:
-    """A plain question without a model: say exactly how to connect one."""
-    console.print(error_text(f"no model is connected ({problem})", CONNECT_MODEL_FIX))
+    """A plain question without a model: the exact way to connect one (the provider layer words it)."""
+    console.print(Text(problem, style="yellow"))
+    console.print(
+        Text("Then restart `sleuth chat`. Without a model, /sql, /search, /read and /tools still work.", style="dim")
+    )
 
 
 async def ask(console: Console, state: ReplState, host: AgentHost, question: str) -> None:
     if not host.is_ready:
-        console.print(Text("waiting for the servers to finish starting…", style="dim"))
+        console.print(Text("waiting for the agent to finish starting…", style="dim"))
     sleuth = await host.ready()
     if sleuth.model_problem:
         model_missing(console, sleuth.model_problem)

@@ -63,4 +63,4 @@ async def test_enter_sends_and_newline_keys_make_multiline_input() -> None:
     assert await _typed("one line\r") == "one line"
     assert await _typed("first\\\rsecond\r") == "first\nsecond"  # trailing backslash
     assert await _typed("first\x1b\rsecond\r") == "first\nsecond"  # Esc Enter
-    assert await _typed("first\nsecond\r") == "first\nsecond"  # Ctrl-J
+    assert await _typed("typed ahead\n") == "typed ahead"  # a cooked-mode Enter (LF) still sends
