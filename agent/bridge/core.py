@@ -98,6 +98,7 @@ class MCPBridge:
         self.tools: list[BridgedTool] = []
         self.problems: dict[str, str] = {}
         self._by_qualified: dict[str, BridgedTool] = {}
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -130,6 +131,7 @@ class MCPBridge:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._closed = True
         await asyncio.gather(*(c.close() for c in self._conns.values()), return_exceptions=True)
 
     @property
@@ -163,6 +165,8 @@ class MCPBridge:
             return (time.perf_counter() - started) * 1000
 
         conn = self._conns.get(server)
+        if self._closed:
+            return error_outcome("the MCP bridge is closed; no tool calls are possible", elapsed())
         if conn is None:
             return error_outcome(f"unknown MCP server {server!r}; known: {', '.join(self._conns)}", elapsed())
         if server in self.problems and conn.client is None:

@@ -143,3 +143,34 @@ async def test_unreachable_http_server_is_a_problem() -> None:
     url = f"http://127.0.0.1:{free_port()}/mcp"
     async with MCPBridge([ServerConfig("remote", url=url)], start_timeout_s=5) as b:
         assert "'remote' (http) failed to start" in b.problems["remote"]
+
+
+async def test_http_server_that_went_away_is_reconnected_when_back() -> None:
+    import subprocess
+
+    from tests.agent_infra.conftest import TEST_SERVER, wait_for_port
+
+    port = free_port()
+
+    def start() -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, str(TEST_SERVER), "beta", "--tools", "whoami", "--http", str(port)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port, proc)
+        return proc
+
+    proc = start()
+    try:
+        async with MCPBridge([ServerConfig("beta", url=f"http://127.0.0.1:{port}/mcp")], start_timeout_s=10) as b:
+            first = await b.call("beta", "whoami", {})
+            proc.kill()
+            proc.wait()
+            gone = await b.call("beta", "whoami", {})
+            assert gone.is_error and "MCP server 'beta' stopped and could not be restarted" in gone.text
+            proc = start()
+            back = await b.call("beta", "whoami", {})
+            assert back.is_error is False and back.text != first.text
+        closed = await b.call("beta", "whoami", {})
+        assert closed.is_error and "bridge is closed" in closed.text
+    finally:
+        proc.kill()
+        proc.wait()
