@@ -55,7 +55,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from sleuth.errors import SleuthError
 
@@ -196,13 +196,21 @@ class ScriptedChatModel(BaseChatModel):
     def with_structured_output(
         self, schema: dict[str, Any] | type, *, include_raw: bool = False, **kwargs: Any
     ) -> Runnable[LanguageModelInput, Any]:
-        """Serve the next `structured` step, validated into `schema` (a pydantic class) or as a dict."""
+        """Serve the next `structured` step, validated into `schema` (a pydantic class) or as a dict.
+
+        A step that does not fit the schema raises, or with `include_raw=True` comes back as
+        `parsing_error` (as with real models), so fallback paths can be scripted too."""
         bound = self.bind(_structured=True)
 
         def parse(message: AIMessage) -> Any:
             data = message.tool_calls[0]["args"]
-            parsed = schema.model_validate(data) if _is_model(schema) else data
-            return {"raw": message, "parsed": parsed, "parsing_error": None} if include_raw else parsed
+            if not include_raw:
+                return schema.model_validate(data) if _is_model(schema) else data
+            try:  # like real models: with include_raw, a reply that does not fit is reported, not raised
+                parsed = schema.model_validate(data) if _is_model(schema) else data
+            except ValidationError as exc:
+                return {"raw": message, "parsed": None, "parsing_error": exc}
+            return {"raw": message, "parsed": parsed, "parsing_error": None}
 
         return bound | RunnableLambda(parse)
 

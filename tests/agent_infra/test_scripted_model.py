@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.graph import END, START, MessagesState, StateGraph
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agent.models import ScriptedChatModel, ScriptError, make_agent_models, make_chat_model
 from sleuth.config import AgentSettings
@@ -97,6 +97,14 @@ async def test_structured_include_raw() -> None:
     out = await model.with_structured_output(Verdict, include_raw=True).ainvoke("x")
     assert out["parsed"] == Verdict(passed=True, problems=[])
     assert out["raw"].usage_metadata["output_tokens"] > 0
+
+
+async def test_structured_step_that_does_not_fit_the_schema() -> None:
+    model = ScriptedChatModel(steps=[{"structured": {"passed": "maybe"}}, {"structured": {"passed": "maybe"}}])
+    out = await model.with_structured_output(Verdict, include_raw=True).ainvoke("x")
+    assert out["parsed"] is None and isinstance(out["parsing_error"], ValidationError)
+    with pytest.raises(ValidationError):
+        await model.with_structured_output(Verdict).ainvoke("x")
 
 
 async def test_running_out_names_the_script(tmp_path) -> None:
