@@ -1,20 +1,22 @@
 """Content search over the files inside a root: fast, bounded, .gitignore-aware.
 
 How it stays fast in pure Python: each file is read whole as bytes and searched with `bytes.find`
-(literal) or one compiled bytes regex over the whole buffer; only around a hit are lines split and
-counted. Files are read by a small thread pool (reads release the GIL). Results come back in path
-order, then line order, so the first `max_results` are stable whatever the thread timing.
+(literal) or one compiled bytes regex (the `regex` engine, time-limited) over the whole buffer;
+only around a hit are lines split and counted. Files are read by a small thread pool (reads and
+regex matching release the GIL). Results come back in path order, then line order, so the first
+`max_results` are stable whatever the thread timing.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+import regex as regex_engine
 
 from mcp_servers.files.models import SearchMatch, SearchResult
 from mcp_servers.files.reading import decode_line, is_binary
@@ -23,6 +25,7 @@ from mcp_servers.files.walk import VCS_DIRS, walk
 
 MAX_SEARCH_FILE_BYTES = 64 << 20
 MAX_CONTEXT_LINES = 5
+MAX_PATTERN_CHARS = 1000
 DEFAULT_WORKERS = min(4, os.cpu_count() or 2)  # measured: more threads than cores only add GIL churn
 
 Finder = Callable[[bytes, int], tuple[int, int] | None]
@@ -35,10 +38,17 @@ class _FileHits:
     skipped: bool = False  # deadline passed or search stopped before this file
 
 
-def make_finder(pattern: str, regex: bool, ignore_case: bool) -> Finder:
-    """A function (buffer, pos) -> (start, end) of the next hit at or after pos, or None."""
+def make_finder(pattern: str, regex: bool, ignore_case: bool, deadline: float | None = None) -> Finder:
+    """A function (buffer, pos) -> (start, end) of the next hit at or after pos, or None.
+
+    Regular expressions run on the `regex` engine (Python `re` syntax) with a time limit per call
+    and the GIL released, so a pathological pattern raises TimeoutError instead of freezing the
+    server. A line matches when the expression matches within that line, as with grep.
+    """
     if not pattern:
         raise FilesError("pattern is empty; give the text (or regex=true: the regular expression) to find")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise FilesError(f"pattern is longer than {MAX_PATTERN_CHARS} characters")
     needle = pattern.encode("utf-8")
     if not regex and not ignore_case:
 
@@ -48,14 +58,17 @@ def make_finder(pattern: str, regex: bool, ignore_case: bool) -> Finder:
 
         return find_literal
     try:
-        flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
-        rx = re.compile(needle if regex else re.escape(needle), flags)
-    except re.error as exc:
+        flags = regex_engine.MULTILINE | regex_engine.V0 | (regex_engine.IGNORECASE if ignore_case else 0)
+        rx = regex_engine.compile(needle if regex else regex_engine.escape(needle), flags)
+    except regex_engine.error as exc:
         raise FilesError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+    def left() -> float | None:
+        return None if deadline is None else max(0.001, deadline - time.monotonic())
 
     def find_regex(buf: bytes, pos: int) -> tuple[int, int] | None:
         while True:
-            m = rx.search(buf, pos)
+            m = rx.search(buf, pos, timeout=left(), concurrent=True)
             if m is None:
                 return None
             start = m.start()
@@ -63,7 +76,7 @@ def make_finder(pattern: str, regex: bool, ignore_case: bool) -> Finder:
             le = buf.find(b"\n", start)
             le = len(buf) if le < 0 else le
             # A match that runs past its line counts only if the line matches on its own (grep's rule).
-            if m.end() <= le or rx.search(buf, ls, le) is not None:
+            if m.end() <= le or rx.search(buf, ls, le, timeout=left(), concurrent=True) is not None:
                 return start, m.end()
             pos = le + 1
 
@@ -127,8 +140,8 @@ def search(
         raise FilesError(f"context must be between 0 and {MAX_CONTEXT_LINES}, got {context}")
     if max_results < 1:
         raise FilesError(f"max_results must be 1 or more, got {max_results}")
-    find = make_finder(pattern, regex, ignore_case)
     deadline = time.monotonic() + timeout_s
+    find = make_finder(pattern, regex, ignore_case, deadline)
     files, large = _candidates(sandbox, target, glob_spec, deadline)
     stop = threading.Event()
 
@@ -203,7 +216,10 @@ def _search_file(sandbox: Sandbox, target: Target, rel: str, find: Finder, limit
         os.close(fd)
     if is_binary(buf):
         return _FileHits(binary=True)
-    return _FileHits(matches=search_buffer(buf, find, one.display, limit, context))
+    try:
+        return _FileHits(matches=search_buffer(buf, find, one.display, limit, context))
+    except TimeoutError:  # the regex engine hit the deadline inside this file
+        return _FileHits(skipped=True)
 
 
 def _read_all(fd: int, size: int) -> bytes:

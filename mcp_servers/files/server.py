@@ -33,6 +33,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 MAX_LISTED_RESOURCES = 500
 MAX_RESOURCE_BYTES = 2 << 20
+SEARCH_GRACE_S = 2.0
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
@@ -90,10 +91,13 @@ def _glob(glob: str | None) -> GitIgnoreSpec | None:
     return GitIgnoreSpec.from_lines([glob])
 
 
-async def _run(fn: Callable[..., T], *args: Any) -> T:
-    """Run blocking file work in a thread; turn refusals into tool errors the model can read."""
+async def _run(fn: Callable[..., T], *args: Any, abandon: bool = False) -> T:
+    """Run blocking file work in a thread; turn refusals into tool errors the model can read.
+
+    `abandon`: a cancelled call returns at once and the thread is left to finish on its own.
+    """
     try:
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=abandon)
     except FilesError as exc:
         raise ToolError(str(exc)) from None
     except OSError as exc:
@@ -177,7 +181,16 @@ def _register_read_tools(server: FilesServer, cfg: FilesSettings) -> None:
                 timeout_s=cfg.search_timeout_s,
             )
 
-        res = await _run(work)
+        # The search stops itself at the time limit between files; a pathological regex stuck inside
+        # one file cannot be interrupted in Python, so the call gives up on it (the thread ends later).
+        try:
+            with anyio.fail_after(cfg.search_timeout_s + SEARCH_GRACE_S):
+                res = await _run(work, abandon=True)
+        except TimeoutError:
+            raise ToolError(
+                f"search_files did not finish within {cfg.search_timeout_s:g} s (is the regular expression "
+                "very slow, e.g. nested quantifiers?); simplify the pattern or narrow path/glob"
+            ) from None
         return _result(res, render_search(res))
 
     @server.tool(

@@ -42,6 +42,8 @@ def make_tree(base: Path) -> tuple[Path, Path]:
     (root / "sub" / ".env").write_text(f"{SECRET} nested\n")
     (root / ".git" / "hooks").mkdir(parents=True)
     (root / ".git" / "config").write_text(f"[core]\n{SECRET} git\n")
+    (root / "sub" / ".git").mkdir()
+    (root / "sub" / ".git" / "config").write_text(f"[core]\n{SECRET} nested git\n")
     (root / "link_out").symlink_to(outside / "canary.txt")
     (root / "dirlink_out").symlink_to(outside)
     (root / "rel_link_out").symlink_to("../outside/canary.txt")

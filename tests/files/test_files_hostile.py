@@ -37,6 +37,8 @@ REFUSED: list[tuple[str, str, dict[str, object]]] = [
     ("read pem", "read_file", {"path": "server.pem"}),
     ("read credentials", "read_file", {"path": "credentials.json"}),
     ("read .git internals", "read_file", {"path": ".git/config"}),
+    ("read nested .git internals", "read_file", {"path": "sub/.git/config"}),
+    ("list nested .git", "list_dir", {"path": "sub/.git"}),
     ("read symlink to .env", "read_file", {"path": "link_to_env"}),
     ("read absolute .env", "read_file", {"path": "{R}/.env"}),
     ("read NUL byte", "read_file", {"path": "ok.txt\x00../../outside/canary.txt"}),

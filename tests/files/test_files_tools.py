@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from files_testkit import http_server, make_tree, stdio_params
 from mcp import Client
@@ -162,3 +163,20 @@ async def test_deny_list_comes_from_settings(tmp_path: Path, deny: str) -> None:
         env = await client.call_tool("read_file", {"path": ".env"})
     assert md.is_error is (deny != "[]")
     assert env.is_error is False
+
+
+async def test_a_catastrophic_regex_stops_at_the_time_limit(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "evil.txt").write_text("a" * 5000 + "c" * 5000 + "\n")
+    (root / "fine.txt").write_text("fine\n")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "sleuth.toml").write_text("[files]\nsearch_timeout_s = 0.5\n")
+    async with Client(stdio_params([root], ws)) as client:
+        with anyio.fail_after(30):
+            slow = await client.call_tool("search_files", {"pattern": "(a|aa)+(b|c)+x", "regex": True})
+            after = await client.call_tool("read_file", {"path": "fine.txt"})
+    assert _sc(slow)["timed_out"] is True
+    assert "time limit reached" in slow.content[0].text
+    assert not after.is_error  # the server still answers
