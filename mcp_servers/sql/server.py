@@ -121,13 +121,18 @@ def _register_prompts(server: MCPServer, svc: SqlService) -> None:
 
 def build_server(settings: Settings) -> MCPServer[Any]:
     """The SQL MCP server for `settings.sql` (raises SleuthError if the database cannot be opened)."""
-    svc = SqlService(settings.sql)
+    return create_server(SqlService(settings.sql))
+
+
+def create_server(svc: SqlService) -> MCPServer[Any]:
+    """The MCP server over an existing service (benchmarks reach the engine through `svc`)."""
     mode = "read-write: execute_write changes the file" if svc.read_write else "read-only"
     server: MCPServer[Any] = MCPServer(
         name="sleuth-sql",
         title="Sleuth SQL",
         instructions=INSTRUCTIONS.format(mode=mode),
         warn_on_duplicate_tools=False,
+        log_level="WARNING",  # only used when nothing configured logging yet (sleuth.logs does, in the CLI)
     )
     _register_tools(server, svc)
     _register_resources(server, svc)

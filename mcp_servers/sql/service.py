@@ -7,6 +7,7 @@ input, so no call can crash the server. `server.py` runs these in a worker threa
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,9 @@ class SqlService:
     def __init__(self, settings: SqlSettings) -> None:
         self.settings = settings
         self.engine = Engine(settings)
+        # Close the connection when the service goes away or at exit (not per client session:
+        # an in-process server may serve several sessions in turn).
+        weakref.finalize(self, self.engine.close)
         self.store = ResultStore(STORE_MAX_BYTES, page_rows=settings.max_rows, page_chars=settings.max_chars)
 
     @property
