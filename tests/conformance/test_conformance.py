@@ -1,0 +1,101 @@
+"""Each of Sleuth's three servers, served over Streamable HTTP by the real `sleuth serve`, passes the
+official MCP conformance scenarios that apply to any server (see conformance_runner.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from conformance_runner import GENERIC_SCENARIOS, require_install, run_scenarios
+
+pytestmark = pytest.mark.conformance
+
+SLEUTH = Path(sys.executable).with_name("sleuth")
+
+
+def _sql_args(ws: Path) -> list[str]:
+    db = ws / "shop.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR, city VARCHAR)")
+        con.execute("INSERT INTO customers VALUES (1, 'Ada', 'London'), (2, 'Grace', 'New York')")
+    return ["--db", str(db)]
+
+
+def _files_args(ws: Path) -> list[str]:
+    root = ws / "root"
+    (root / "notes").mkdir(parents=True)
+    (root / "readme.txt").write_text("Sleuth conformance fixture.\n", encoding="utf-8")
+    (root / "notes" / "todo.md").write_text("# Todo\n- pass the conformance suite\n", encoding="utf-8")
+    return ["--root", str(root)]
+
+
+def _docs_args(ws: Path) -> list[str]:
+    docs = ws / "docs"
+    docs.mkdir()
+    (docs / "handbook.md").write_text("# Handbook\n\nExpenses are approved by the team lead.\n", encoding="utf-8")
+    (docs / "faq.md").write_text("# FAQ\n\n## Holidays\n\nEveryone gets 25 days.\n", encoding="utf-8")
+    return []
+
+
+WORKSPACES: dict[str, Callable[[Path], list[str]]] = {"docs": _docs_args, "sql": _sql_args, "files": _files_args}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _serve(name: str, ws: Path, extra: list[str], start_timeout_s: float = 60.0) -> Iterator[str]:
+    """`sleuth serve NAME --transport http` on a free loopback port; yields the MCP URL."""
+    port = _free_port()
+    cmd = [str(SLEUTH), "serve", name, "--workspace", str(ws), "--transport", "http", "--port", str(port), *extra]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLEUTH_")}
+    log = ws / "server.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"`sleuth serve {name}` exited {proc.returncode}: {log.read_text()[-2000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"`sleuth serve {name}` did not listen within {start_timeout_s:.0f} s")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("name", list(WORKSPACES))
+def test_server_passes_generic_conformance_scenarios(name: str, tmp_path: Path) -> None:
+    require_install()  # skip (or fail under CI) before starting a server for nothing
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    extra = WORKSPACES[name](ws)
+    with _serve(name, ws, extra) as url:
+        results = run_scenarios(url, GENERIC_SCENARIOS)
+    assert list(results) == GENERIC_SCENARIOS
+    failed = {s: r.message for s, r in results.items() if not r.passed}
+    assert not failed, f"{name} server fails MCP conformance scenarios: {failed}"
+    # The suite really talked to this server: tools-list saw its tools.
+    tools = results["tools-list"].checks[0]["details"]["tools"]
+    assert tools, f"{name} server listed no tools"
