@@ -226,9 +226,10 @@ class Engine:
             raise QueryRefused(f"one statement per call; DuckDB reads {len(stmts)} here")
         return stmts[0].type
 
-    def require_type(self, sql: str, *, write: bool) -> None:
+    def require_type(self, sql: str, *, write: bool, call: bool = False) -> None:
+        """`call`: the allow-list already approved this CALL of a catalog function."""
         st = self.statement_type(sql)
-        allowed = _READ_TYPES | (_WRITE_TYPES if write else set())
+        allowed = _READ_TYPES | (_WRITE_TYPES if write else set()) | ({duckdb.StatementType.CALL} if call else set())
         if st not in allowed:
             raise QueryRefused(f"DuckDB reads this as a {st.name} statement, which is not allowed here")
 

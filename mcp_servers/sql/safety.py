@@ -31,6 +31,7 @@ _READ_ROOTS: tuple[type[exp.Expression], ...] = (
     exp.Values,
     exp.Describe,
     exp.Summarize,
+    exp.Show,
     exp.Subquery,
 )
 # Extra roots the opt-in write tool accepts.
@@ -118,6 +119,29 @@ FILE_FUNCTIONS = frozenset(
         "read_xlsx",
         "glob",
         "sniff_csv",
+    }
+)
+# Table functions CALL may run: catalog and metadata views that read nothing outside the database.
+CALLABLE_FUNCTIONS = frozenset(
+    {
+        "duckdb_tables",
+        "duckdb_views",
+        "duckdb_columns",
+        "duckdb_schemas",
+        "duckdb_databases",
+        "duckdb_types",
+        "duckdb_functions",
+        "duckdb_constraints",
+        "duckdb_indexes",
+        "duckdb_keywords",
+        "duckdb_extensions",
+        "pragma_table_info",
+        "pragma_show",
+        "pragma_version",
+        "pragma_database_size",
+        "pragma_storage_info",
+        "range",
+        "generate_series",
     }
 )
 _FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".txt", ".gz", ".zst", ".xlsx", ".db")
@@ -253,6 +277,34 @@ def _parse(sql: str) -> exp.Expression:
     return trees[0]
 
 
+def _check_call(call: str, roots: Sequence[Path]) -> CheckedSql:
+    """CALL is accepted only for harmless catalog table functions, vetted as SELECT * FROM fn(...)."""
+    try:
+        tree = sqlglot.parse_one(f"SELECT * FROM {call}", read="duckdb")
+    except (ParseError, TokenError):
+        tree = None
+    table = tree.args.get("from_") or tree.args.get("from") if isinstance(tree, exp.Select) else None
+    source = table.this if isinstance(table, exp.From) else None
+    func = source.this if isinstance(source, exp.Table) else None
+    name = function_name(func) if isinstance(func, exp.Func) else ""
+    if name not in CALLABLE_FUNCTIONS or tree is None or len(list(tree.find_all(exp.Table))) != 1:
+        raise QueryRefused(
+            f"CALL {name or call.split('(')[0]}() is not allowed: CALL may run only catalog table functions",
+            fix="use SELECT * FROM name(...), or one of: " + ", ".join(sorted(CALLABLE_FUNCTIONS)),
+        )
+    _check_nodes(tree, write=False)
+    _check_functions(tree, roots)
+    return CheckedSql(statement="Call", tables=[], columns=[])
+
+
+def _check_nodes(tree: exp.Expression, *, write: bool) -> None:
+    for node in tree.walk():
+        if isinstance(node, _CONTROL_NODES):
+            raise QueryRefused(f"{node.key.upper()} is not allowed anywhere in a query")
+        if not write and isinstance(node, _WRITE_NODES):
+            raise QueryRefused(f"{node.key.upper()} is not allowed: this tool is read-only")
+
+
 def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> CheckedSql:
     """Accept one statement or raise QueryRefused saying why.
 
@@ -262,10 +314,10 @@ def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> Checke
     tree = _parse(sql)
     roots_ok = _READ_ROOTS + (_WRITE_ROOTS if write else ())
     if isinstance(tree, exp.Command) and str(tree.this).upper() == "CALL":
-        raise QueryRefused("CALL is not allowed", fix="call a table function with SELECT * FROM name(...)")
+        return _check_call(tree.expression.name if tree.expression else "", roots)
     if not isinstance(tree, roots_ok):
         kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
-        allowed = "SELECT (also WITH, VALUES, DESCRIBE, SUMMARIZE)"
+        allowed = "SELECT (also WITH, VALUES, DESCRIBE, SUMMARIZE, SHOW, CALL of catalog functions)"
         if write:
             allowed += ", INSERT, UPDATE, DELETE, CREATE, DROP"
         raise QueryRefused(
@@ -274,11 +326,7 @@ def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> Checke
             if not write
             else "engine and file commands are never allowed",
         )
-    for node in tree.walk():
-        if isinstance(node, _CONTROL_NODES):
-            raise QueryRefused(f"{node.key.upper()} is not allowed anywhere in a query")
-        if not write and isinstance(node, _WRITE_NODES):
-            raise QueryRefused(f"{node.key.upper()} is not allowed: this tool is read-only")
+    _check_nodes(tree, write=write)
     _check_functions(tree, roots)
     tables = _check_tables(tree, roots)
     columns = list(dict.fromkeys(c.name for c in tree.find_all(exp.Column) if c.name))

@@ -61,7 +61,7 @@ def vet(engine: Engine, sql: str, *, write: bool = False) -> CheckedSql:
     except UnparsableSql:
         engine.statement_type(sql)  # raises QueryFailed with the position of a syntax error
         raise
-    engine.require_type(sql, write=write)
+    engine.require_type(sql, write=write, call=checked.statement == "Call")
     return checked
 
 

@@ -38,6 +38,9 @@ def engine(sql_ws: SqlWorkspace) -> Iterator[Engine]:
         "SELECT region, count(*) FROM customers GROUP BY ALL ORDER BY ALL",
         "SELECT * FROM range(5)",
         "SELECT 'DROP TABLE customers' AS s",
+        "SHOW TABLES",
+        "CALL pragma_table_info('customers')",
+        "CALL duckdb_tables()",
     ],
 )
 def test_allow_list_accepts_reads(sql: str) -> None:
@@ -49,7 +52,7 @@ def test_allow_list_accepts_reads(sql: str) -> None:
     [
         ("DROP TABLE customers", "DROP"),
         ("SELECT 1; SELECT 2", "one statement per call"),
-        ("CALL pragma_version()", "CALL"),
+        ("CALL checkpoint()", "CALL may run only catalog table functions"),
         ("SELECT * FROM read_csv('/etc/passwd')", "no data folders"),
         ("SELECT * FROM query('select 1')", "query()"),
         ("SET threads = 1", "SET"),

@@ -96,6 +96,9 @@ async def _exercise(client: Client) -> None:
         "columns": [{"name": "region", "type": "VARCHAR"}, {"name": "n", "type": "BIGINT"}],
     }
 
+    call = await client.call_tool("run_query", {"sql": "CALL pragma_table_info('customers')"})
+    assert not call.is_error and [r[1] for r in call.structured_content["rows"]] == ["id", "name", "region", "signup"]
+
     schema = (await client.read_resource("sql://schema")).contents[0].text
     assert "## customers (table, 200 rows)" in schema and "region VARCHAR -- Sales region" in schema
     prompts = {p.name for p in (await client.list_prompts()).prompts}
