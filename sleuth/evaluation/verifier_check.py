@@ -100,8 +100,9 @@ class VerifierReport:
             "detection_rate": round(self.detection_rate, 4),
             "by_corruption": by_kind,
             "false_alarm_cases": [{"case": r.case_id, "problems": r.problems} for r in self.gold if r.flagged],
-            "missed": [{"case": r.case_id, "variant": r.variant, "answer": r.answer} for r in self.corrupted
-                       if not r.flagged],
+            "missed": [
+                {"case": r.case_id, "variant": r.variant, "answer": r.answer} for r in self.corrupted if not r.flagged
+            ],
         }
 
 

@@ -1,0 +1,97 @@
+"""`sleuth eval`: the offline tier, then (unless --offline) every case through the agent; report, gate.
+
+Exit codes: 0 = done and no gated regression; 1 = the oracle replay failed (the golden set and the
+workspace disagree) or a gated metric regressed against --baseline; 2 = usage error (SleuthError,
+printed by the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sleuth.config import Settings
+from sleuth.evaluation.agent_run import CaseRun, run_cases
+from sleuth.evaluation.cases import Case, load_cases
+from sleuth.evaluation.offline import run_offline
+from sleuth.evaluation.report import REPORT_VERSION, compare, load_baseline, render, summarize, write_json
+
+DEFAULT_SET = "golden.yaml"
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[case]}"),
+        console=console,
+        transient=True,
+    )
+
+
+async def _run(settings: Settings, cases: list[Case], offline: bool, console: Console) -> dict[str, Any]:
+    with _progress(console) as progress:
+        task = progress.add_task("oracle replay", total=len(cases), case="")
+        off = await run_offline(settings, cases, lambda r: progress.update(task, advance=1, case=r.case.id))
+        runs: list[CaseRun] | None = None
+        if not offline:
+            task = progress.add_task("agent", total=len(cases), case="")
+            runs = await run_cases(settings, cases, lambda r: progress.update(task, advance=1, case=r.id))
+    return {
+        "offline": off.to_dict(),
+        "agent": None if runs is None else {"summary": summarize(runs), "cases": [r.to_dict() for r in runs]},
+    }
+
+
+def run_eval(
+    settings: Settings,
+    *,
+    set_file: Path | None = None,
+    baseline: Path | None = None,
+    out: Path | None = None,
+    offline: bool = False,
+    console: Console | None = None,
+) -> int:
+    """Run the golden set, print the table on stderr, write RUN.json; non-zero on failure/regression."""
+    console = console or Console(stderr=True)
+    path = set_file or settings.workspace / DEFAULT_SET
+    cases = load_cases(path)
+    base = load_baseline(baseline) if baseline is not None else None  # fail fast, before the long run
+    started = time.perf_counter()
+    stamp = datetime.now(UTC)
+    body = asyncio.run(_run(settings, cases, offline, console))
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "meta": {
+            "set": str(path),
+            "workspace": str(settings.workspace),
+            "model": None if offline else settings.agent.model,
+            "started_at": stamp.isoformat(timespec="seconds"),
+            "elapsed_s": round(time.perf_counter() - started, 1),
+            "cases": len(cases),
+            "offline_only": offline,
+        },
+        **body,
+        "regressions": [],
+    }
+    if base is not None:
+        report["regressions"] = compare(report, base)
+    target = out or settings.state_dir / "eval" / f"run-{stamp:%Y%m%d-%H%M%S}.json"
+    write_json(report, target)
+    render(report, console)
+    console.print(f"report: {target}")
+    oracle_failed = report["offline"]["oracle"]["passed"] < report["offline"]["oracle"]["cases"]
+    gated = [r for r in report["regressions"] if r["gated"]]
+    if oracle_failed:
+        console.print("[red]the oracle replay failed: the golden set and the workspace disagree[/]")
+    if gated:
+        console.print(f"[red]{len(gated)} regression(s) beyond the baseline's interval[/]")
+    return 1 if oracle_failed or gated else 0
