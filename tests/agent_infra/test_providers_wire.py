@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
 from agent.models import RetryPolicy, cost_usd, make_chat_model
@@ -135,3 +135,24 @@ async def test_retries_give_up_after_the_policy(provider: str, wire: WireServer)
         await model_for(provider, wire).ainvoke("q")
     assert getattr(info.value, "status_code", None) == 500
     assert len(wire.requests) == FAST.attempts
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_tool_result_goes_back_in_the_provider_format(provider: str, wire: WireServer) -> None:
+    args = {"year": 2023, "region": "APAC"}
+    wire.push(Reply(tool_calls=[("call_7", "get_revenue", args)]), Reply(text=["APAC made 1 [1]."]))
+    model = model_for(provider, wire).bind_tools([get_revenue])
+    history = [HumanMessage("APAC revenue 2023?")]
+    first = await model.ainvoke(history)
+    history += [first, ToolMessage("1", tool_call_id="call_7")]
+    final = await model.ainvoke(history)
+    assert final.text == "APAC made 1 [1]." and not final.tool_calls
+    sent = wire.requests[1]["body"]["messages"]
+    if provider == "anthropic":
+        assert sent[1]["content"][-1]["type"] == "tool_use" and sent[1]["content"][-1]["input"] == args
+        assert sent[2]["role"] == "user"
+        result = sent[2]["content"][0]
+        assert (result["type"], result["tool_use_id"], result["content"]) == ("tool_result", "call_7", "1")
+    else:
+        assert sent[1]["tool_calls"][0]["function"]["name"] == "get_revenue"
+        assert (sent[2]["role"], sent[2]["tool_call_id"], sent[2]["content"]) == ("tool", "call_7", "1")
