@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from agent.facade import Sleuth
+from agent.mcp_bridge import MCPBridge, sleuth_server_configs
 from sleuth.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,22 +53,35 @@ def indexed_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ws
 
 
-@pytest.fixture
-def workspace(indexed_demo: Path, tmp_path: Path) -> Path:
-    """A private copy of the indexed demo workspace for one test."""
-    ws = tmp_path / "ws"
+@pytest.fixture(scope="module")
+def workspace(indexed_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the indexed demo workspace shared by one test module (tests use distinct threads)."""
+    ws = tmp_path_factory.mktemp("ws") / "ws"
     shutil.copytree(indexed_demo, ws)
     return ws
 
 
-@pytest.fixture
-async def start(workspace: Path) -> AsyncIterator[Callable[..., Awaitable[Sleuth]]]:
-    """`await start(steps, **agent_overrides)`: a started Sleuth on the workspace with a scripted model."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bridge(workspace: Path) -> AsyncIterator[MCPBridge]:
+    """The real docs, sql and files servers (stdio, writes enabled) for one test module."""
+    env = {"SLEUTH_FILES__ALLOW_WRITE": "true"}
+    settings = load_settings(workspace, environ=env)
+    configs = sleuth_server_configs(settings)
+    for c in configs:
+        c.env.update(env)
+    async with MCPBridge(configs, call_timeout_s=20) as b:
+        assert not b.problems, b.problems
+        yield b
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def start(workspace: Path, bridge: MCPBridge) -> AsyncIterator[Callable[..., Awaitable[Sleuth]]]:
+    """`await start(steps, **agent_overrides)`: a started Sleuth with a scripted model on the shared servers."""
     async with AsyncExitStack() as stack:
 
         async def _start(steps: list[dict[str, Any]], **agent: Any) -> Sleuth:
-            settings = load_settings(workspace, overrides={"agent": agent} if agent else None)
+            settings = load_settings(workspace, overrides={"agent": agent} if agent else None, environ={})
             model = TemplatedScript(steps=steps)
-            return await stack.enter_async_context(Sleuth(settings, model=model))
+            return await stack.enter_async_context(Sleuth(settings, model=model, bridge=bridge))
 
         yield _start

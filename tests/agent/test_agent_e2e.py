@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from langchain_core.messages import ToolMessage
 from scripting import PASS, answer_of, call, collect, of, plan
 
 from agent import events
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 RETURN_WINDOW = "d:25c10a21a6"  # docs/policies/returns-and-refunds.md § Return window (stable id)
 
@@ -108,10 +111,7 @@ async def test_independent_tool_calls_overlap(start) -> None:
     assert kinds[:3] == ["ToolCallStarted"] * 3 and kinds[3:] == ["ToolCallFinished"] * 3
 
 
-async def test_untrusted_text_is_delimited_flagged_and_cannot_skip_approval(
-    start, workspace: Path, monkeypatch
-) -> None:
-    monkeypatch.setenv("SLEUTH_FILES__ALLOW_WRITE", "true")
+async def test_untrusted_text_is_delimited_flagged_and_cannot_skip_approval(start, workspace: Path) -> None:
     sleuth = await start(
         [
             plan("files"),
