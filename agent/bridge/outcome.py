@@ -26,8 +26,8 @@ def bound_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return text[:limit] + f"\n… [truncated {len(text) - limit} characters]"
 
 
-def error_outcome(message: str, started_ms: float = 0.0) -> ToolOutcome:
-    return ToolOutcome(text=message, structured=None, is_error=True, elapsed_ms=started_ms)
+def error_outcome(message: str, elapsed_ms: float = 0.0) -> ToolOutcome:
+    return ToolOutcome(text=message, structured=None, is_error=True, elapsed_ms=elapsed_ms)
 
 
 def to_outcome(result: CallToolResult, elapsed_ms: float) -> ToolOutcome:
