@@ -62,8 +62,8 @@ def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: object | N
                 path=sandbox.display(target.root, e.rel),
                 name=e.name,
                 type=e.kind,  # type: ignore[arg-type]
-                size=e.size if e.kind == "file" else 0,
-                modified=iso(e.mtime),
+                size=e.st.st_size if e.kind == "file" else 0,
+                modified=iso(e.st.st_mtime),
                 depth=e.depth,
                 ignored=e.ignored,
             )

@@ -174,6 +174,27 @@ class Sandbox:
             raise
         return fd, fst
 
+    def open_walked(self, real: str, st: os.stat_result, shown: str) -> tuple[int, os.stat_result]:
+        """Open a file found by `walk` (whose descriptor-based walk proves it is inside the root).
+
+        The opened descriptor must be that very inode, singly linked: if anything on the path was
+        swapped since the walk, the inode differs and the file is refused. Cheaper than `open_file`
+        (no lstat, no /proc lookup), which matters when searching thousands of files.
+        """
+        try:
+            fd = os.open(real, _OPEN_FLAGS)
+        except OSError as exc:
+            raise FilesError(f"cannot open {shown}: {exc.strerror}") from None
+        try:
+            fst = os.fstat(fd)
+            check_regular(fst, shown)
+            if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+                raise FilesError(f"{shown} changed while it was being opened; access refused")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, fst
+
     def fd_inside(self, fd: int, target: Target) -> bool:
         """Ask the kernel where the descriptor really points (Linux); elsewhere trust the inode check."""
         try:

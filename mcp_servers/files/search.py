@@ -9,6 +9,7 @@ regex matching release the GIL). Results come back in path order, then line orde
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -145,16 +146,23 @@ def search(
     files, large = _candidates(sandbox, target, glob_spec, deadline)
     stop = threading.Event()
 
-    def one(rel: str) -> _FileHits:
-        if stop.is_set() or time.monotonic() > deadline:
-            return _FileHits(skipped=True)
-        return _search_file(sandbox, target, rel, find, max_results, context)
+    def batch(chunk: list[tuple[str, os.stat_result]]) -> list[_FileHits]:
+        out = []
+        for file in chunk:
+            if stop.is_set() or time.monotonic() > deadline:
+                out.append(_FileHits(skipped=True))
+            else:
+                out.append(_search_file(sandbox, target, file, find, max_results, context))
+        return out
 
+    # Files go to the threads in ordered batches: one future per file costs more than reading it.
+    size = max(1, min(256, len(files) // (workers * 8)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
     matches: list[SearchMatch] = []
     searched = binary = 0
     done = timed_out = truncated = False
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for hits in pool.map(one, files):
+        for hits in itertools.chain.from_iterable(pool.map(batch, chunks)):
             if done:
                 continue
             if hits.skipped:  # only the deadline skips a file before `done`
@@ -180,14 +188,16 @@ def search(
     )
 
 
-def _candidates(sandbox: Sandbox, target: Target, glob_spec: object | None, deadline: float) -> tuple[list[str], int]:
-    """Root-relative paths of the files to search, sorted, and how many were too large."""
+def _candidates(
+    sandbox: Sandbox, target: Target, glob_spec: object | None, deadline: float
+) -> tuple[list[tuple[str, os.stat_result]], int]:
+    """The files to search (root-relative path and walk-time stat), sorted, and how many were too large."""
     if not os.path.isdir(target.real):
         fd, st = sandbox.open_file(target)  # one file: refusals (special file, hard link) are errors
         os.close(fd)
-        return ([], 1) if st.st_size > MAX_SEARCH_FILE_BYTES else ([target.rel], 0)
+        return ([], 1) if st.st_size > MAX_SEARCH_FILE_BYTES else ([(target.rel, st)], 0)
     base = len(target.rel) + 1 if target.rel else 0
-    files: list[str] = []
+    files: list[tuple[str, os.stat_result]] = []
     large = 0
     entries = walk(sandbox, target, max_depth=1 << 16, include_ignored=False, skip_dirs=VCS_DIRS, deadline=deadline)
     for e in entries:
@@ -195,19 +205,21 @@ def _candidates(sandbox: Sandbox, target: Target, glob_spec: object | None, dead
             continue
         if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):  # type: ignore[attr-defined]
             continue
-        if e.size > MAX_SEARCH_FILE_BYTES:
+        if e.st.st_size > MAX_SEARCH_FILE_BYTES:
             large += 1
             continue
-        files.append(e.rel)
-    files.sort()
+        files.append((e.rel, e.st))
+    files.sort(key=lambda f: f[0])
     return files, large
 
 
-def _search_file(sandbox: Sandbox, target: Target, rel: str, find: Finder, limit: int, context: int) -> _FileHits:
-    real = f"{target.root.path}/{rel}" if rel else target.root.path
-    one = Target(target.root, rel, real, sandbox.display(target.root, rel), real)
+def _search_file(
+    sandbox: Sandbox, target: Target, file: tuple[str, os.stat_result], find: Finder, limit: int, context: int
+) -> _FileHits:
+    rel, walked = file
+    shown = sandbox.display(target.root, rel)
     try:
-        fd, st = sandbox.open_file(one)
+        fd, st = sandbox.open_walked(f"{target.root.path}/{rel}", walked, shown)
     except (FilesError, OSError):
         return _FileHits()  # vanished, swapped or refused since the walk: leave it out
     try:
@@ -217,7 +229,7 @@ def _search_file(sandbox: Sandbox, target: Target, rel: str, find: Finder, limit
     if is_binary(buf):
         return _FileHits(binary=True)
     try:
-        return _FileHits(matches=search_buffer(buf, find, one.display, limit, context))
+        return _FileHits(matches=search_buffer(buf, find, shown, limit, context))
     except TimeoutError:  # the regex engine hit the deadline inside this file
         return _FileHits(skipped=True)
 

@@ -62,7 +62,7 @@ class FilesServer(MCPServer[Any]):
                             uri=Path(real).as_uri(),
                             name=self.sandbox.display(root, e.rel),
                             mime_type=mimetypes.guess_type(real)[0] or "text/plain",
-                            size=e.size,
+                            size=e.st.st_size,
                         )
                     )
         return out

@@ -28,15 +28,14 @@ class Entry:
     rel: str  # relative to the root, posix
     name: str
     kind: str  # file, dir, symlink, special
-    size: int
-    mtime: float
+    st: os.stat_result  # lstat, taken through the walk's own folder descriptor
     depth: int  # 1 = directly inside the walked folder
     ignored: bool  # matched by a .gitignore
-    nlink: int  # hard links; files with more than one are never read
 
     @property
     def readable(self) -> bool:
-        return self.kind == "file" and self.nlink == 1
+        """A plain file with one link: the only kind the tools read."""
+        return self.kind == "file" and self.st.st_nlink == 1
 
 
 class _Ignores:
@@ -155,7 +154,7 @@ def _walk_dir(
             ignored = ignores.ignored(erel, is_dir)
             if ignored and not include_ignored:
                 continue
-            yield Entry(erel, e.name, kind, st.st_size, st.st_mtime, depth, ignored, st.st_nlink)
+            yield Entry(erel, e.name, kind, st, depth, ignored)
             if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs:
                 try:
                     child = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
