@@ -36,26 +36,33 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def time_calls(call, n: int) -> list[float]:
-    for _ in range(20):  # warm-up
-        await call()
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
+async def timed(call) -> float:
+    t = time.perf_counter()
+    await call()
+    return (time.perf_counter() - t) * 1000
 
 
 async def main(n: int) -> dict[str, object]:
+    """Raw and bridged calls alternate, so load changes on a shared machine hit both alike."""
     params = StdioServerParameters(command=sys.executable, args=[str(SERVER), "raw", "--tools", "whoami"])
-    async with Client(params) as client:
-        raw = await time_calls(lambda: client.call_tool("whoami", {}), n)
     config = ServerConfig("bridged", command=sys.executable, args=[str(SERVER), "bridged", "--tools", "whoami"])
-    async with MCPBridge([config]) as bridge:
-        bridged = await time_calls(lambda: bridge.call("bridged", "whoami", {}), n)
+    async with Client(params) as client, MCPBridge([config]) as bridge:
+
+        async def raw_call():
+            return await client.call_tool("whoami", {})
+
+        async def bridged_call():
+            return await bridge.call("bridged", "whoami", {})
+
+        for _ in range(20):  # warm-up
+            await raw_call()
+            await bridged_call()
+        raw, bridged = [], []
+        for _ in range(n):
+            raw.append(await timed(raw_call))
+            bridged.append(await timed(bridged_call))
         start = time.perf_counter()
-        await asyncio.gather(*(bridge.call("bridged", "whoami", {}) for _ in range(n)))
+        await asyncio.gather(*(bridged_call() for _ in range(n)))
         concurrent_ms = (time.perf_counter() - start) * 1000
     r, b = summary(raw), summary(bridged)
     return {
