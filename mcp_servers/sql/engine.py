@@ -135,8 +135,14 @@ class Engine:
         self.skipped_files: list[str] = []
         self.conn = self._connect()
         self._watchdog = _Watchdog(self.conn)
-        self.db_name = self.conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-        self._configure()
+        try:
+            self._configure()
+        except duckdb.Error as exc:
+            self.close()
+            raise SleuthError(
+                f"cannot apply the SQL limits: {str(exc).splitlines()[0]}",
+                fix="check sql.memory_limit (e.g. '1GB') and sql.threads",
+            ) from None
 
     # -- opening -------------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -166,6 +172,12 @@ class Engine:
 
     def _configure(self) -> None:
         s, c = self.settings, self.conn
+        if c.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:  # type: ignore[index]
+            # DuckDB shares one instance per file within a process: another engine here already
+            # locked it down, and its limits apply (they cannot be changed any more, by design).
+            log.warning("database already opened and locked in this process; its settings apply", db=str(s.db))
+            self._create_data_views()
+            return
         c.execute(f"SET memory_limit = {_quote_str(s.memory_limit)}")
         c.execute(f"SET threads = {int(s.threads)}")
         c.execute("SET temp_directory = ''")  # never spill next to the warehouse file

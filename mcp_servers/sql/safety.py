@@ -92,6 +92,9 @@ DENIED_FUNCTIONS = frozenset(
         "delta_scan",
         "install_extension",
         "load_extension",
+        "enable_logging",
+        "disable_logging",
+        "truncate_duckdb_logs",
     }
 )
 # Functions whose first argument is a file path or glob: allowed only inside the data roots.
@@ -117,6 +120,7 @@ FILE_FUNCTIONS = frozenset(
         "read_text",
         "read_blob",
         "read_xlsx",
+        "read_duckdb",
         "glob",
         "sniff_csv",
     }

@@ -6,6 +6,7 @@ The sqlglot allow-list is tested on text alone; the engine is tested with the al
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,30 @@ def test_opening_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SleuthError, match="does not exist"):
         Engine(SqlSettings(db=tmp_path / "nope.duckdb"))
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_memory_thread_and_time_limits_come_from_settings(sql_ws: SqlWorkspace, tmp_path: Path) -> None:
+    db = tmp_path / "own.duckdb"
+    shutil.copy(sql_ws.db, db)  # a file no other engine in this process has opened
+    eng = Engine(SqlSettings(db=db, threads=1, memory_limit="256MB", timeout_s=0.5))
+    try:
+        got = eng.fetch("SELECT current_setting('threads'), current_setting('memory_limit')", 1, 1000).rows
+        assert got[0][0] == 1 and got[0][1] == "244.1 MiB"  # 256 MB
+        assert eng.fetch("SELECT current_setting('lock_configuration')", 1, 1000).rows == [[True]]
+        with pytest.raises(QueryTimeout, match=r"0\.5 s"):
+            eng.fetch("SELECT count(*) FROM range(100000000000)", 1, 1000)
+    finally:
+        eng.close()
+
+
+def test_a_second_engine_on_the_same_file_in_one_process_works(engine: Engine, sql_ws: SqlWorkspace) -> None:
+    # DuckDB shares one locked instance per file in a process; the second engine must still serve.
+    second = Engine(SqlSettings(db=sql_ws.db, data_dirs=[sql_ws.data]))
+    try:
+        assert second.fetch("SELECT count(*) FROM customers", 1, 1000).rows == [[200]]
+        assert second.fetch("SELECT count(*) FROM sales", 1, 1000).rows == [[2]]
+        with pytest.raises(QueryFailed):
+            second.fetch("SELECT * FROM read_csv('/etc/passwd')", 1, 1000)
+    finally:
+        second.close()
+    assert engine.fetch("SELECT count(*) FROM customers", 1, 1000).rows == [[200]]

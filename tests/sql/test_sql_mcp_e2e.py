@@ -6,6 +6,7 @@ results with hints, resource links to paged results, the schema resource and the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -123,6 +124,12 @@ def http_env(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_streamable_http(http_env: None, http_server: str) -> None:
     async with Client(http_server, read_timeout_seconds=60) as c:
         await _exercise(c)
+    # Two sessions at once, several calls in flight each: serialised on the server, all answered.
+    async with Client(http_server, read_timeout_seconds=60) as a, Client(http_server, read_timeout_seconds=60) as b:
+        sql = "SELECT count(*) FROM orders WHERE customer_id = {}"
+        calls = [cl.call_tool("run_query", {"sql": sql.format(i)}) for i in range(1, 6) for cl in (a, b)]
+        results = await asyncio.gather(*calls)
+        assert all(not r.is_error and r.structured_content["rows"] == [[25]] for r in results)
 
 
 @pytest.mark.timeout(120)
