@@ -61,8 +61,8 @@ def require_install() -> tuple[Path, Path]:
 def _result(scenario: str, proc: subprocess.CompletedProcess[str], out_dir: Path) -> Result:
     files = sorted(out_dir.glob("*/checks.json"))
     if not files:
-        tail = (proc.stderr or proc.stdout).strip()[-800:]
-        return Result(scenario, False, f"conformance CLI exited {proc.returncode} without results: {tail}")
+        head = (proc.stderr or proc.stdout).strip()[:600]  # the CLI states its error first
+        return Result(scenario, False, f"conformance CLI exited {proc.returncode} without results: {head}")
     checks: list[dict[str, Any]] = json.loads(files[-1].read_text(encoding="utf-8"))
     failures = [c for c in checks if c.get("status") == "FAILURE"]
     message = "; ".join(f"{c.get('id')}: {c.get('errorMessage', 'failed')}" for c in failures)

@@ -56,24 +56,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serve(name: str, ws: Path, extra: list[str], start_timeout_s: float = 60.0) -> Iterator[str]:
-    """`sleuth serve NAME --transport http` on a free loopback port; yields the MCP URL."""
-    port = _free_port()
-    cmd = [str(SLEUTH), "serve", name, "--workspace", str(ws), "--transport", "http", "--port", str(port), *extra]
+def _serve(cmd: list[str], port: int, log: Path, start_timeout_s: float = 60.0) -> Iterator[str]:
+    """Run an MCP server command that listens on loopback `port`; yields its MCP URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEUTH_")}
-    log = ws / "server.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
     try:
         deadline = time.monotonic() + start_timeout_s
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"`sleuth serve {name}` exited {proc.returncode}: {log.read_text()[-2000:]}")
+                pytest.fail(f"{cmd[:3]} exited {proc.returncode}: {log.read_text()[-2000:]}")
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                pytest.fail(f"`sleuth serve {name}` did not listen within {start_timeout_s:.0f} s")
+                pytest.fail(f"{cmd[:3]} did not listen within {start_timeout_s:.0f} s")
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
@@ -90,8 +87,9 @@ def test_server_passes_generic_conformance_scenarios(name: str, tmp_path: Path) 
     require_install()  # skip (or fail under CI) before starting a server for nothing
     ws = tmp_path / "ws"
     ws.mkdir()
-    extra = WORKSPACES[name](ws)
-    with _serve(name, ws, extra) as url:
+    port = _free_port()
+    cmd = [str(SLEUTH), "serve", name, "--workspace", str(ws), "--transport", "http", "--port", str(port)]
+    with _serve(cmd + WORKSPACES[name](ws), port, ws / "server.log") as url:
         results = run_scenarios(url, GENERIC_SCENARIOS)
     assert list(results) == GENERIC_SCENARIOS
     failed = {s: r.message for s, r in results.items() if not r.passed}
@@ -99,3 +97,17 @@ def test_server_passes_generic_conformance_scenarios(name: str, tmp_path: Path) 
     # The suite really talked to this server: tools-list saw its tools.
     tools = results["tools-list"].checks[0]["details"]["tools"]
     assert tools, f"{name} server listed no tools"
+
+
+def test_runner_reports_failing_checks_and_bad_scenarios(tmp_path: Path) -> None:
+    """The runner must not pass what the suite fails: an undocumented tool, an unknown scenario."""
+    require_install()
+    port = _free_port()
+    cmd = [sys.executable, str(Path(__file__).with_name("standin_server.py")), str(port)]
+    with _serve(cmd, port, tmp_path / "server.log") as url:
+        results = run_scenarios(url, ["ping", "tools-list", "no-such-scenario"])
+    assert results["ping"].passed, results["ping"].message
+    assert not results["tools-list"].passed
+    assert "Tool 0: missing description" in results["tools-list"].message
+    assert not results["no-such-scenario"].passed
+    assert "no-such-scenario" in results["no-such-scenario"].message
