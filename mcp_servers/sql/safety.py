@@ -266,6 +266,8 @@ def _parse(sql: str) -> exp.Expression:
         raise QueryRefused("the SQL is empty", fix="pass one SELECT statement")
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except RecursionError:
+        raise QueryRefused("the SQL is nested too deeply to check", fix="flatten the expression") from None
     except (ParseError, TokenError) as exc:
         raise UnparsableSql(
             f"could not parse the SQL, so its safety cannot be checked: {str(exc).splitlines()[0]}",

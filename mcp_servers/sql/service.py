@@ -7,6 +7,7 @@ input, so no call can crash the server. `server.py` runs these in a worker threa
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ def _error(exc: SqlError) -> CallToolResult:
 def _guard(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
     """Every tool answers: known failures as their message, anything else as a generic is_error."""
 
+    @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> CallToolResult:
         try:
             return fn(*args, **kwargs)
@@ -46,7 +48,6 @@ def _guard(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
             log.warning("sql tool error", tool=fn.__name__, error=str(exc)[:300])
             return _error(SqlError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:500]}"))
 
-    wrapped.__name__ = fn.__name__
     return wrapped
 
 

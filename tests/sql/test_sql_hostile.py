@@ -86,6 +86,8 @@ def refused_inputs(ws: SqlWorkspace) -> list[str]:
         "   ",
         "SELECT 1\x00; DROP TABLE customers",
         "EXPLAIN ANALYZE DELETE FROM orders",
+        "SELECT " + "(" * 5000 + "1" + ")" * 5000,
+        "SELECT 1 " + "UNION ALL SELECT 1 " * 200_000,
     ]
 
 
