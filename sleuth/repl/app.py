@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable
+from pathlib import Path
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import HTML
@@ -29,7 +30,7 @@ from sleuth.logs import get_logger
 from sleuth.repl import commands, turns
 from sleuth.repl.completion import SleuthCompleter
 from sleuth.repl.host import AgentHost, as_sleuth_error
-from sleuth.repl.render import error_text
+from sleuth.repl.render import error_text, one_line
 from sleuth.repl.state import ReplState
 
 log = get_logger(__name__)
@@ -86,12 +87,15 @@ def _session(settings: Settings, ctx: commands.Ctx) -> PromptSession[str]:
         {name: cmd.help for name, cmd in commands.COMMANDS.items()}, lambda: ctx.thread_ids, settings.workspace
     )
 
+    provider, _, name = settings.agent.model.partition(":")
+    model = f"{provider}:{Path(name).name}" if provider == "scripted" else one_line(settings.agent.model, 40)
+
     def toolbar() -> list[tuple[str, str]]:
         thread = ctx.state.thread_id or "new"
-        parts = [("", f" thread {thread} · {settings.agent.model} · servers: {ctx.host.status()}")]
+        parts = [("", f" servers: {ctx.host.status()} · thread {thread} · {model}")]
         if ctx.state.pending:
             parts.append(("bold", " · approval pending"))
-        return [*parts, ("", " · /help · Ctrl-D quits")]
+        return [*parts, ("", " · /help")]
 
     return PromptSession(
         history=FileHistory(str(settings.state_dir / "history")),
