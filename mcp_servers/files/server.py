@@ -153,7 +153,8 @@ def _register_read_tools(server: FilesServer, cfg: FilesSettings) -> None:
     @server.tool(
         description="Search file contents under path (a folder, recursively, or one file) for lines "
         "containing pattern: literal text by default, a Python regular expression with regex=true. "
-        "Honours .gitignore; skips binary files and .git. Returns path, line number, the line and "
+        "Honours .gitignore (an ignored folder given as path is searched); skips binary files and .git. "
+        "Returns path, line number, the line and "
         f"`context` lines around it, sorted by path then line; at most max_results (cap {cfg.max_results}), "
         f"within {cfg.search_timeout_s:g} s. glob limits the files (gitignore-style, relative to path: "
         "'*.py', 'docs/**/*.md'). " + rules,

@@ -117,6 +117,11 @@ def walk(
             child = os.open(part, _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = child
+        if parts and ignores.ignored(start.rel, is_dir=True):
+            # Asked for an ignored folder by name: look inside it rather than hide all of it.
+            for _ in range(pushed):
+                ignores.pop()
+            pushed = 0
         yield from _walk_dir(sandbox, fd, start.rel, 1, max_depth, ignores, include_ignored, skip_dirs, deadline)
     finally:
         os.close(fd)

@@ -84,6 +84,23 @@ def test_walk_never_enters_symlinked_folders_and_honours_nested_gitignore(tree: 
     assert rels == [".gitignore", "link", "sub", "sub/.gitignore", "sub/f.txt", "sub/keep.tmp"]
 
 
+def test_an_ignored_folder_asked_for_by_name_is_searched(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("logs/\n")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "app.txt").write_text("boom\n")
+    sb = Sandbox([tmp_path], DENY)
+
+    def hits(path: str) -> list[str]:
+        res = search.search(
+            sb, sb.resolve(path), "boom", regex=False, ignore_case=False, glob_spec=None,
+            max_results=10, context=0, timeout_s=10,
+        )  # fmt: skip
+        return [m.path for m in res.matches]
+
+    assert hits(".") == []
+    assert hits("logs") == ["logs/app.txt"]
+
+
 def _lines(buf: bytes, pattern: str, regex: bool = False) -> list[tuple[int, str]]:
     finder = search.make_finder(pattern, regex, ignore_case=False)
     return [(m.line, m.text) for m in search.search_buffer(buf, finder, "f", 100, 0)]
