@@ -17,6 +17,19 @@ _STOP = frozenset(STOPWORDS_EN)
 _stemmer = Stemmer.Stemmer("english")
 
 
+_CACHE_LIMIT = 1_000_000
+_stems: dict[str, str] = {}  # word -> stem ("" for a stopword): words repeat far more than they vary
+
+
 def analyze(text: str) -> list[str]:
     """Stemmed index terms of `text`."""
-    return _stemmer.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOP])
+    if len(_stems) > _CACHE_LIMIT:
+        _stems.clear()
+    out = []
+    for word in _WORD.findall(text.lower()):
+        stem = _stems.get(word)
+        if stem is None:
+            stem = _stems[word] = "" if word in _STOP else _stemmer.stemWord(word)
+        if stem:
+            out.append(stem)
+    return out

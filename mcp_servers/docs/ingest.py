@@ -280,16 +280,19 @@ def _write_passages(folder: Path, texts: list[str]) -> None:
 
 
 def _build_bm25(out_dir: Path, texts: list[str], progress: ProgressFn | None) -> None:
+    """Analyze every chunk and build the bm25s index from token ids (our vocabulary, built once)."""
     import bm25s
 
-    tokens = []
+    vocab: dict[str, int] = {}
+    ids: list[list[int]] = []
     step = max(1, len(texts) // 50)
     for i, t in enumerate(texts):
-        tokens.append(analyze(t))
+        ids.append([vocab.setdefault(term, len(vocab)) for term in analyze(t)])
         if progress is not None and i % step == 0:
             progress("index", i, len(texts))
+    vocab.setdefault("", len(vocab))  # bm25s's empty token; also keeps a term-less corpus indexable
     retriever = bm25s.BM25()
-    retriever.index(tokens, show_progress=False)
+    retriever.index((ids, vocab), show_progress=False)
     retriever.save(str(out_dir), show_progress=False)
     if progress is not None:
         progress("index", len(texts), len(texts))
