@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -132,7 +133,7 @@ def write_json(report: dict[str, Any], path: Path) -> None:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    return f"{100 * x:.0f}"
 
 
 def render(report: dict[str, Any], console: Console) -> None:
@@ -146,56 +147,34 @@ def render(report: dict[str, Any], console: Console) -> None:
     if ver:
         console.print(
             f"[bold]verifier[/]: detects {ver['detected']}/{ver['corrupted_answers']} corrupted answers "
-            f"({_pct(ver['detection_rate'])}), false alarms on {ver['false_alarms']}/{ver['gold_answers']} "
-            f"gold answers ({_pct(ver['false_alarm_rate'])})"
+            f"({_pct(ver['detection_rate'])}%), false alarms on {ver['false_alarms']}/{ver['gold_answers']} "
+            f"gold answers ({_pct(ver['false_alarm_rate'])}%)"
         )
     agent = report.get("agent")
     if agent:
-        table = Table(title="sleuth eval (mean; pass with 95% CI)", header_style="bold")
-        for col in (
-            "category",
-            "n",
-            "pass",
-            "facts",
-            "cite ok",
-            "cited facts",
-            "sources",
-            "tool P",
-            "tool R",
-            "steps",
-            "corr",
-            "latency s",
-            "tokens",
-            "cost $",
-        ):
-            table.add_column(col, justify="left" if col == "category" else "right")
         summary = agent["summary"]
         order = ["all", *sorted(k for k in summary if k != "all")]
+        quality = Table(
+            title="quality (% of cases; pass with 95% CI)", box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False
+        )
+        for col in ("category", "n", "pass", "facts", "cite", "cited", "src", "toolP", "toolR"):
+            quality.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
+        cost = Table(title="cost (mean per case)", box=box.SIMPLE_HEAD, header_style="bold")
+        for col in ("category", "steps", "corrections", "latency s", "tokens", "cost $"):
+            cost.add_column(col, justify="left" if col == "category" else "right")
         for cat in order:
             m = summary[cat]
             p = m["passed"]
-            table.add_row(
-                cat,
-                str(p["n"]),
-                f"{_pct(p['mean'])} ({_pct(p['low'])}-{_pct(p['high'])})",
-                *(
-                    _pct(m[k]["mean"])
-                    for k in (
-                        "fact_accuracy",
-                        "citation_validity",
-                        "facts_cited",
-                        "source_recall",
-                        "tool_precision",
-                        "tool_recall",
-                    )
-                ),
-                f"{m['steps']['mean']:.1f}",
-                f"{m['corrections']['mean']:.2f}",
-                f"{m['latency_s']['mean']:.1f}",
-                f"{m['tokens']['mean']:.0f}",
-                f"{m['cost_usd']['mean']:.4f}",
-            )
-        console.print(table)
+            quality.add_row(
+                cat, str(p["n"]), f"{_pct(p['mean'])} ({_pct(p['low'])}-{_pct(p['high'])})",
+                *(_pct(m[k]["mean"]) for k in QUALITY[1:]),
+            )  # fmt: skip
+            cost.add_row(
+                cat, f"{m['steps']['mean']:.1f}", f"{m['corrections']['mean']:.2f}", f"{m['latency_s']['mean']:.1f}",
+                f"{m['tokens']['mean']:.0f}", f"{m['cost_usd']['mean']:.4f}",
+            )  # fmt: skip
+        console.print(quality)
+        console.print(cost)
         errors = [c for c in agent["cases"] if c.get("error")]
         for c in errors[:10]:
             console.print(f"  [red]error[/] {c['id']}: {c['error']}")
