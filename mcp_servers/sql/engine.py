@@ -195,6 +195,12 @@ class Engine:
                 reader = DATA_SUFFIXES.get(path.suffix.lower())
                 if reader is None or not path.is_file() or any(p.startswith(".") for p in path.parts):
                     continue
+                real = path.resolve()
+                if real != root and root not in real.parents:
+                    # DuckDB's allowed_directories compares path text, so a symlink would let it out.
+                    self.skipped_files.append(f"{path}: a link to {real}, outside {root}")
+                    log.warning("data file skipped: links outside its data folder", path=str(path))
+                    continue
                 name = _view_name(root, path, taken)
                 sql = f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM {reader}({_quote_str(str(path))})"
                 try:

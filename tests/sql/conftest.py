@@ -75,7 +75,8 @@ def sql_ws(tmp_path_factory: pytest.TempPathFactory) -> SqlWorkspace:
     secret = root / "secret"
     secret.mkdir()
     (secret / "secret.csv").write_text("token\nTOP-SECRET-123\n", encoding="utf-8")
-    os.symlink(secret / "secret.csv", data / "link.txt")  # a symlink inside the data folder pointing out
+    os.symlink(secret / "secret.csv", data / "link.txt")  # symlinks inside the data folder pointing out
+    os.symlink(secret / "secret.csv", data / "escape.csv")
     return SqlWorkspace(root=root, db=db, data=data, secret=secret)
 
 

@@ -72,6 +72,8 @@ def refused_inputs(ws: SqlWorkspace) -> list[str]:
         f"SELECT * FROM read_csv('{data}/**/../../secret/*.csv')",
         f"SELECT * FROM read_csv(['{data}/sales.csv', '{secret}/secret.csv'])",
         f"SELECT * FROM read_text('{data}/link.txt')",
+        f"SELECT * FROM read_csv('{data}/escape.csv')",
+        "SELECT * FROM escape",  # no view is made for a data file that links outside its folder
         f"SELECT * FROM read_blob('{ws.db}')",
         "SELECT * FROM read_csv('/et' || 'c/passwd')",
         "SELECT * FROM read_parquet('https://example.com/x.parquet')",

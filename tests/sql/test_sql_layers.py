@@ -106,6 +106,7 @@ def test_engine_refuses_without_the_allow_list(engine: Engine, sql: str) -> None
 def test_engine_reads_data_folder_views_and_interrupts_runaway_queries(engine: Engine, sql_ws: SqlWorkspace) -> None:
     before = sha256(sql_ws.db)
     assert engine.fetch("SELECT sum(total) FROM sales", 10, 10_000).rows == [[30]]
+    assert any("escape.csv" in f for f in engine.skipped_files)  # links outside: no view
     assert engine.fetch(f"SELECT count(*) FROM read_parquet('{sql_ws.data}/events.parquet')", 1, 1000).rows == [[50]]
     with pytest.raises(QueryTimeout, match="time limit"):
         engine.fetch("SELECT count(*) FROM range(100000000000)", 1, 1000)
