@@ -12,6 +12,7 @@ import json
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from tests.sql.conftest import SqlWorkspace, sha256, stdio_params
 
@@ -122,6 +123,17 @@ async def test_hostile_suite_is_refused_or_bounded_and_db_unchanged(sql_ws: SqlW
                     problems.append(f"{tool} accepted {sql!r}: {text[:200]}")
                 elif not text.strip() or "Traceback" in text or "TOP-SECRET" in text:
                     problems.append(f"{tool} gave an unclear error for {sql!r}: {text[:200]}")
+
+        for table in ('customers"; DROP TABLE customers; --', "../../etc/passwd", "read_csv('/etc/passwd')", ""):
+            r = await client.call_tool("describe_table", {"table": table})
+            if not r.is_error or "Traceback" in _text(r):
+                problems.append(f"describe_table accepted {table!r}: {_text(r)[:200]}")
+        for uri in ("sql://results/../../etc/passwd", "sql://results/q_nope?page=1", "sql://results/q_nope?page=-1"):
+            try:
+                await client.read_resource(uri)
+                problems.append(f"resource read accepted {uri!r}")
+            except MCPError:
+                pass
 
         for sql in COMMENTED_OUT:
             r = await client.call_tool("run_query", {"sql": sql})
