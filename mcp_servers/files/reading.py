@@ -12,6 +12,8 @@ import stat
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from pathspec import GitIgnoreSpec
+
 from mcp_servers.files.models import DirEntry, FileInfoResult, Line, ListDirResult, ReadFileResult
 from mcp_servers.files.sandbox import FilesError, Sandbox, Target, kind_of
 from mcp_servers.files.walk import walk
@@ -43,7 +45,7 @@ def decode_line(raw: bytes) -> str:
     return clip(raw.rstrip(b"\r\n").decode("utf-8", "replace"))
 
 
-def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: object | None) -> ListDirResult:
+def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: GitIgnoreSpec | None) -> ListDirResult:
     if not os.path.isdir(target.real):
         raise FilesError(f"{target.display} is not a folder; use read_file or file_info")
     if not 1 <= depth <= MAX_LIST_DEPTH:
@@ -52,7 +54,7 @@ def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: object | N
     truncated = False
     base = len(target.rel) + 1 if target.rel else 0
     for e in walk(sandbox, target, max_depth=depth, include_ignored=True):
-        if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):  # type: ignore[attr-defined]
+        if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):
             continue
         if len(entries) >= MAX_LIST_ENTRIES:
             truncated = True

@@ -85,7 +85,6 @@ class Sandbox:
             given.append(os.path.abspath(r))
         names = _root_names(reals)
         self.roots = [Root(n, p, g) for n, p, g in zip(names, reals, given, strict=True)]
-        self.deny_patterns = list(deny)
         self._deny = GitIgnoreSpec.from_lines(deny)
 
     # -- naming -------------------------------------------------------------------------------

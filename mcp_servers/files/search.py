@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import regex as regex_engine
+from pathspec import GitIgnoreSpec
 
 from mcp_servers.files.models import SearchMatch, SearchResult
 from mcp_servers.files.reading import decode_line, is_binary
@@ -130,7 +131,7 @@ def search(
     *,
     regex: bool,
     ignore_case: bool,
-    glob_spec: object | None,
+    glob_spec: GitIgnoreSpec | None,
     max_results: int,
     context: int,
     timeout_s: float,
@@ -189,7 +190,7 @@ def search(
 
 
 def _candidates(
-    sandbox: Sandbox, target: Target, glob_spec: object | None, deadline: float
+    sandbox: Sandbox, target: Target, glob_spec: GitIgnoreSpec | None, deadline: float
 ) -> tuple[list[tuple[str, os.stat_result]], int]:
     """The files to search (root-relative path and walk-time stat), sorted, and how many were too large."""
     if not os.path.isdir(target.real):
@@ -203,7 +204,7 @@ def _candidates(
     for e in entries:
         if not e.readable:
             continue
-        if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):  # type: ignore[attr-defined]
+        if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):
             continue
         if e.st.st_size > MAX_SEARCH_FILE_BYTES:
             large += 1
