@@ -103,7 +103,7 @@ class ServerSpec(_Section):
 class AgentSettings(_Section):
     """The agent: models, budgets, memory."""
 
-    model: str = Field("anthropic:claude-sonnet-4-5", description="provider:model for the agent.")
+    model: str = Field("anthropic:claude-sonnet-4-6", description="provider:model for the agent.")
     grader_model: str = Field("anthropic:claude-haiku-4-5", description="provider:model for reflection.")
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint.")
     max_corrections: int = Field(2, ge=0, le=10, description="Corrective re-queries per turn.")

@@ -46,23 +46,13 @@ def check_versions() -> Check:
 
 
 def check_model(settings: Settings) -> Check:
-    provider = settings.agent.model.split(":", 1)[0]
-    if provider == "scripted":
-        return Check(OK, f"model {settings.agent.model} (scripted, no key needed)")
-    if settings.agent.base_url:
-        return Check(OK, f"model {settings.agent.model} at {settings.agent.base_url}")
-    if provider == "anthropic":
-        if os.environ.get("ANTHROPIC_API_KEY"):
-            return Check(OK, f"model {settings.agent.model} (ANTHROPIC_API_KEY set)")
-        return Check(
-            WARN,
-            "no model key: ANTHROPIC_API_KEY is not set",
-            "export ANTHROPIC_API_KEY=…, or use a local OpenAI-compatible server: "
-            "SLEUTH_AGENT__MODEL=openai:llama3.1 SLEUTH_AGENT__BASE_URL=http://localhost:11434/v1",
-        )
-    if provider == "openai" and not os.environ.get("OPENAI_API_KEY"):
-        return Check(WARN, "OPENAI_API_KEY is not set and no agent.base_url", "export OPENAI_API_KEY=… or set base_url")
-    return Check(OK, f"model {settings.agent.model}")
+    from agent.models import model_problem
+
+    problem = model_problem(settings.agent, workspace=settings.workspace)
+    if problem:
+        return Check(WARN, f"model {settings.agent.model} is not usable", problem)
+    where = f" at {settings.agent.base_url}" if settings.agent.base_url else ""
+    return Check(OK, f"model {settings.agent.model}{where}")
 
 
 def check_index(settings: Settings) -> Check:
