@@ -145,13 +145,17 @@ async def run_case(sleuth: Any, case: Case) -> CaseRun:
 
 
 async def run_cases(
-    settings: Settings, cases: Sequence[Case], on_case: Callable[[CaseRun], None] | None = None
+    settings: Settings,
+    cases: Sequence[Case],
+    on_case: Callable[[CaseRun], None] | None = None,
+    *,
+    bridge: Any = None,
 ) -> list[CaseRun]:
-    """Every case through one started Sleuth (its own MCP servers and the configured model)."""
+    """Every case through one started Sleuth with the configured model (on `bridge`, else its own servers)."""
     from agent.facade import Sleuth
 
     runs: list[CaseRun] = []
-    async with Sleuth(settings) as sleuth:
+    async with Sleuth(settings, bridge=bridge) as sleuth:
         if sleuth.model_problem is not None:
             raise SleuthError(
                 f"cannot run the agent: {sleuth.model_problem}",

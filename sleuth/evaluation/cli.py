@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sleuth.config import Settings
 from sleuth.evaluation.agent_run import CaseRun, run_cases
 from sleuth.evaluation.cases import Case, load_cases
-from sleuth.evaluation.offline import run_offline
+from sleuth.evaluation.offline import open_bridge, run_offline
 from sleuth.evaluation.report import REPORT_VERSION, compare, load_baseline, render, summarize, write_json
 
 DEFAULT_SET = "golden.yaml"
@@ -38,13 +38,16 @@ def _progress(console: Console) -> Progress:
 
 
 async def _run(settings: Settings, cases: list[Case], offline: bool, console: Console) -> dict[str, Any]:
+    runs: list[CaseRun] | None = None
     with _progress(console) as progress:
-        task = progress.add_task("oracle replay", total=len(cases), case="")
-        off = await run_offline(settings, cases, lambda r: progress.update(task, advance=1, case=r.case.id))
-        runs: list[CaseRun] | None = None
-        if not offline:
-            task = progress.add_task("agent", total=len(cases), case="")
-            runs = await run_cases(settings, cases, lambda r: progress.update(task, advance=1, case=r.id))
+        async with open_bridge(settings) as bridge:  # the servers start once for both tiers
+            task = progress.add_task("oracle replay", total=len(cases), case="")
+            off = await run_offline(bridge, cases, lambda r: progress.update(task, advance=1, case=r.case.id))
+            if not offline:
+                task = progress.add_task("agent", total=len(cases), case="")
+                runs = await run_cases(
+                    settings, cases, lambda r: progress.update(task, advance=1, case=r.id), bridge=bridge
+                )
     return {
         "offline": off.to_dict(),
         "agent": None if runs is None else {"summary": summarize(runs), "cases": [r.to_dict() for r in runs]},

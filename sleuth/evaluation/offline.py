@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sleuth.config import Settings
 from sleuth.errors import SleuthError
 from sleuth.evaluation.cases import Case
-from sleuth.evaluation.oracle import CaseReplay, replay_all
+from sleuth.evaluation.oracle import Caller, CaseReplay, replay_all
 from sleuth.evaluation.verifier_check import VerifierReport, check_replays
 
 
@@ -34,15 +35,27 @@ class OfflineResult:
         return {"oracle": self.oracle_dict(), "verifier": self.verifier.to_dict()}
 
 
-async def run_offline(
-    settings: Settings, cases: Sequence[Case], on_case: Callable[[CaseReplay], None] | None = None
-) -> OfflineResult:
-    """Start Sleuth's servers once (stdio subprocesses, as the agent does) and replay every case."""
+OWN_SERVERS = ("docs", "sql", "files")
+
+
+@asynccontextmanager
+async def open_bridge(settings: Settings) -> AsyncIterator[Any]:
+    """One held bridge to the workspace's servers (stdio subprocesses, as the agent starts them)."""
     from agent.mcp_bridge import MCPBridge, sleuth_server_configs
 
-    configs = [c for c in sleuth_server_configs(settings) if c.name in {"docs", "sql", "files"}]
-    async with MCPBridge(configs, call_timeout_s=settings.agent.tool_timeout_s, stderr_dir=settings.logs_dir) as bridge:
-        if bridge.problems:
-            raise SleuthError("; ".join(bridge.problems.values()), fix="run `sleuth doctor` in the workspace")
-        replays = await replay_all(bridge, cases, on_case)
+    bridge = MCPBridge(
+        sleuth_server_configs(settings), call_timeout_s=settings.agent.tool_timeout_s, stderr_dir=settings.logs_dir
+    )
+    async with bridge:
+        broken = [msg for name, msg in bridge.problems.items() if name in OWN_SERVERS]
+        if broken:
+            raise SleuthError("; ".join(broken), fix="run `sleuth doctor` in the workspace")
+        yield bridge
+
+
+async def run_offline(
+    bridge: Caller, cases: Sequence[Case], on_case: Callable[[CaseReplay], None] | None = None
+) -> OfflineResult:
+    """Replay every case over the held bridge, then run the verifier check on the gold answers."""
+    replays = await replay_all(bridge, cases, on_case)
     return OfflineResult(replays, check_replays(replays))

@@ -67,7 +67,12 @@ def offline_run(indexed_demo: Path):
 
     from sleuth.config import load_settings
     from sleuth.evaluation.cases import Case, load_cases
-    from sleuth.evaluation.offline import run_offline
+    from sleuth.evaluation.offline import open_bridge, run_offline
 
     cases = load_cases(indexed_demo / "golden.yaml") + [Case.model_validate(s) for s in SENTINELS]
-    return asyncio.run(run_offline(load_settings(indexed_demo, environ={}), cases))
+
+    async def replay():
+        async with open_bridge(load_settings(indexed_demo, environ={})) as bridge:
+            return await run_offline(bridge, cases)
+
+    return asyncio.run(replay())
