@@ -458,6 +458,7 @@ stated note total number value values
 _STOP = frozenset(_STOPWORDS.split())
 _WORD = re.compile(r"[a-z][a-z'\-]+")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\[\"'(*_A-Z0-9])")
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _ABSTAIN = re.compile(
     r"\b(could not|couldn't|cannot|can't|unable to|did not find|didn't find|no (?:evidence|information|data|"
     r"record|passage|result)|not enough|insufficient|not (?:mentioned|stated|specified|available|found))\b",
@@ -493,7 +494,7 @@ def split_sentences(answer: str) -> Iterator[Sentence]:
                 blocks.append(" ".join(current))
                 current = []
             if stripped and not stripped.startswith("#") and not re.fullmatch(r"[|:\-\s]+", stripped):
-                blocks.append(stripped)
+                blocks.append(_LIST_MARKER.sub("", stripped))
             continue
         current.append(stripped)
     if current:
