@@ -7,7 +7,10 @@
    JSON shaping; no transport);
 3. stdio: one held `mcp.Client` session to `sleuth serve sql` as a subprocess;
 4. http: one held session over Streamable HTTP to `sleuth serve sql --transport http`.
+For context, `stdio_floor`/`http_floor` time a request that touches no database (prompts/list),
+i.e. the SDK transport's own round trip on this machine.
 
+The modes run round-robin, call by call, so on a shared machine they all see the same load.
 Overhead is each mode's p50 minus the direct p50 (same query, same data). Target: stdio overhead
 p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json. The data is a generated
 DuckDB file in a temp folder (seeded, so runs compare).
@@ -64,6 +67,7 @@ def make_db(path: Path, rows: int) -> None:
 def summary(samples_ms: list[float]) -> dict[str, float]:
     s = sorted(samples_ms)
     return {
+        "min_ms": round(s[0], 3),
         "p50_ms": round(statistics.median(s), 3),
         "p95_ms": round(s[int(0.95 * (len(s) - 1))], 3),
         "mean_ms": round(statistics.fmean(s), 3),
@@ -71,24 +75,37 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-async def timed(call: Callable[[], Awaitable[Any]], calls: int, warmup: int = 20) -> list[float]:
-    for _ in range(warmup):
-        await call()
-    out = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+Call = Callable[[str], Awaitable[Any]]
 
 
-async def bench_client(client: Client, sql: str, calls: int) -> list[float]:
-    async def call() -> None:
+async def interleaved(modes: dict[str, Call], sql: str, calls: int, warmup: int = 20) -> dict[str, list[float]]:
+    """Round-robin over the modes, so each sees the same (noisy, shared-machine) load."""
+    samples: dict[str, list[float]] = {m: [] for m in modes}
+    for i in range(warmup + calls):
+        for mode, call in modes.items():
+            t0 = time.perf_counter()
+            await call(sql)
+            if i >= warmup:
+                samples[mode].append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def via_client(client: Client) -> Call:
+    async def call(sql: str) -> None:
         r = await client.call_tool("run_query", {"sql": sql})
         if r.is_error:
             raise RuntimeError(r.content)
 
-    return await timed(call, calls)
+    return call
+
+
+def floor(client: Client) -> Call:
+    """The transport's own round trip: a request that touches no database (prompts/list, uncached)."""
+
+    async def call(_sql: str) -> None:
+        await client.list_prompts(cache_mode="bypass")
+
+    return call
 
 
 def _free_port() -> int:
@@ -115,52 +132,54 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
     make_db(db, rows)
     svc = SqlService(SqlSettings(db=db))
     server = create_server(svc)
-    engine = svc.engine
-    results: dict[str, dict[str, Any]] = {q: {} for q in QUERIES}
 
-    for name, sql in QUERIES.items():
+    async def direct(sql: str) -> None:
+        svc.engine.conn.execute(sql).fetchall()
 
-        async def direct(sql: str = sql) -> None:
-            engine.conn.execute(sql).fetchall()
+    async def handler(sql: str) -> None:
+        r = await server.call_tool("run_query", {"sql": sql})
+        if r.is_error:
+            raise RuntimeError(r.content)
 
-        async def handler(sql: str = sql) -> None:
-            r = await server.call_tool("run_query", {"sql": sql})
-            if r.is_error:
-                raise RuntimeError(r.content)
-
-        results[name]["direct"] = summary(await timed(direct, calls))
-        results[name]["handler"] = summary(await timed(handler, calls))
-
-    args = ["serve", "sql", "--workspace", str(tmp), "--db", str(db)]
-    stdio = StdioServerParameters(command=str(SLEUTH), args=args, env={"SLEUTH_LOG_LEVEL": "error"})
-    async with Client(stdio, read_timeout_seconds=60) as client:
-        for name, sql in QUERIES.items():
-            results[name]["stdio"] = summary(await bench_client(client, sql, calls))
-
+    args = ["serve", "sql", "--workspace", str(tmp), "--db", str(db), "--log-level", "error"]
     port = _free_port()
     proc = subprocess.Popen(
-        [str(SLEUTH), *args, "--transport", "http", "--port", str(port), "--log-level", "error"],
+        [str(SLEUTH), *args, "--transport", "http", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    results: dict[str, dict[str, Any]] = {}
     try:
         _wait_port(port, proc)
-        async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
+        async with (
+            Client(StdioServerParameters(command=str(SLEUTH), args=args), read_timeout_seconds=60) as stdio,
+            Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as http,
+        ):
+            modes = {
+                "direct": direct,
+                "handler": handler,
+                "stdio": via_client(stdio),
+                "http": via_client(http),
+                "stdio_floor": floor(stdio),
+                "http_floor": floor(http),
+            }
             for name, sql in QUERIES.items():
-                results[name]["http"] = summary(await bench_client(client, sql, calls))
+                samples = await interleaved(modes, sql, calls)
+                results[name] = {mode: summary(s) for mode, s in samples.items()}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
-    for modes in results.values():
-        base = modes["direct"]["p50_ms"]
+    for modes_ in results.values():
+        base = modes_["direct"]["p50_ms"]
         for mode in ("handler", "stdio", "http"):
-            modes[mode]["overhead_p50_ms"] = round(modes[mode]["p50_ms"] - base, 3)
+            modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
     return {
         "calls_per_mode": calls,
         "rows": rows,
         "cpu_count": os.cpu_count(),
-        "note": "shared 2-core machine; timings are noisy",
+        "load_average": os.getloadavg(),
+        "note": "shared 2-core machine; modes measured round-robin so they see the same load",
         "queries": QUERIES,
         "results": results,
         "target": "stdio overhead p50 <= 2 ms",
@@ -174,11 +193,13 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=100_000)
     args = ap.parse_args()
     report = asyncio.run(run(args.calls, args.rows))
-    print(f"{'query':10} {'mode':8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'overhead p50':>13}")
+    print(f"{'query':10} {'mode':8} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'overhead p50':>13}")
     for name, modes in report["results"].items():
         for mode, s in modes.items():
             over = f"{s['overhead_p50_ms']:+.3f}" if "overhead_p50_ms" in s else ""
-            print(f"{name:10} {mode:8} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['mean_ms']:8.3f} {over:>13}")
+            row = f"{s['min_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['mean_ms']:8.3f}"
+            print(f"{name:10} {mode:8} {row} {over:>13}")
+    print(f"load average during the run: {report['load_average']}")
     out = REPO / "bench-results" / "bench_sql.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")
