@@ -128,6 +128,7 @@ def approval_panel(req: ev.ApprovalRequested) -> Panel:
         " to refuse, ",
         ("/edit {json}", "bold yellow"),
         " to run it with other arguments",
+        (f"\nthread {req.thread_id}: it waits across restarts (sleuth chat --resume {req.thread_id})", "dim"),
     )
     return Panel(body, title="approval needed", title_align="left", border_style="yellow")
 

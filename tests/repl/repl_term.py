@@ -32,7 +32,8 @@ class Term:
     """One tmux server with one pane running a command."""
 
     def __init__(self, tmp: Path) -> None:
-        self.socket = f"sleuth-test-{uuid.uuid4().hex[:10]}"
+        self.socket = ""
+        self.sockets: list[str] = []
         self.conf = tmp / "tmux.conf"
         self.conf.write_text("set -g remain-on-exit on\nset -g history-limit 20000\nset -g status off\n")
         self.started = 0.0
@@ -50,6 +51,10 @@ class Term:
         return proc.stdout
 
     def start(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+        """Start `argv` in a new tmux server (a fresh socket each time: a restart never races the old one)."""
+        self.close()
+        self.socket = f"sleuth-test-{uuid.uuid4().hex[:10]}"
+        self.sockets.append(self.socket)
         self.started = time.monotonic()
         cmd = shlex.join(argv)
         self.tmux("new-session", "-d", "-s", "t", "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(cwd), cmd, env=env)
@@ -113,7 +118,8 @@ class Term:
         self.wait_until(self.dead, "sleuth chat exits", timeout)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+        if self.socket:
+            subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
