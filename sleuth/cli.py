@@ -157,13 +157,25 @@ def eval_(
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Earlier RUN.json to compare.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the JSON report.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Only the no-model tier.")] = False,
+    retrieval: Annotated[bool, typer.Option("--retrieval", help="Also run the SciFact retrieval benchmark.")] = False,
+    sql_oracle: Annotated[bool, typer.Option("--sql-oracle", help="Also run the defog SQL oracle check.")] = False,
     log_level: LogLevelOpt = None,
 ) -> None:
     """Score Sleuth on a golden set; exit non-zero on regressions against --baseline."""
     settings = _settings(workspace, log_level, {"agent": _section(model=model)})
     from sleuth.evaluation.cli import run_eval
 
-    raise typer.Exit(run_eval(settings, set_file=set_file, baseline=baseline, out=out, offline=offline))
+    raise typer.Exit(
+        run_eval(
+            settings,
+            set_file=set_file,
+            baseline=baseline,
+            out=out,
+            offline=offline,
+            retrieval=retrieval,
+            sql_oracle=sql_oracle,
+        )
+    )
 
 
 @app.command(name="mcp-config")
