@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sleuth.config import Settings
 from sleuth.evaluation.agent_run import CaseRun, run_cases
+from sleuth.evaluation.benchmarks import run_retrieval, run_sql_oracle
 from sleuth.evaluation.cases import Case, load_cases
 from sleuth.evaluation.offline import open_bridge, run_offline
 from sleuth.evaluation.report import REPORT_VERSION, compare, load_baseline, render, summarize, write_json
@@ -37,7 +38,9 @@ def _progress(console: Console) -> Progress:
     )
 
 
-async def _run(settings: Settings, cases: list[Case], offline: bool, console: Console) -> dict[str, Any]:
+async def _run(
+    settings: Settings, cases: list[Case], offline: bool, benches: tuple[bool, bool], console: Console
+) -> dict[str, Any]:
     runs: list[CaseRun] | None = None
     with _progress(console) as progress:
         async with open_bridge(settings) as bridge:  # the servers start once for both tiers
@@ -48,9 +51,17 @@ async def _run(settings: Settings, cases: list[Case], offline: bool, console: Co
                 runs = await run_cases(
                     settings, cases, lambda r: progress.update(task, advance=1, case=r.id), bridge=bridge
                 )
+        benchmarks: dict[str, Any] = {}
+        if benches[0]:
+            progress.add_task("retrieval benchmark (SciFact)", total=None, case="")
+            benchmarks["retrieval"] = await asyncio.to_thread(run_retrieval)
+        if benches[1]:
+            progress.add_task("SQL oracle (defog)", total=None, case="")
+            benchmarks["sql_oracle"] = await run_sql_oracle()
     return {
         "offline": off.to_dict(),
         "agent": None if runs is None else {"summary": summarize(runs), "cases": [r.to_dict() for r in runs]},
+        "benchmarks": benchmarks,
     }
 
 
@@ -61,16 +72,20 @@ def run_eval(
     baseline: Path | None = None,
     out: Path | None = None,
     offline: bool = False,
+    retrieval: bool = False,
+    sql_oracle: bool = False,
     console: Console | None = None,
 ) -> int:
-    """Run the golden set, print the table on stderr, write RUN.json; non-zero on failure/regression."""
+    """Run the golden set (and the opted-in benchmarks), print tables on stderr, write RUN.json.
+
+    Returns the exit code: non-zero on an oracle failure or a gated regression against `baseline`."""
     console = console or Console(stderr=True)
     path = set_file or settings.workspace / DEFAULT_SET
     cases = load_cases(path)
     base = load_baseline(baseline) if baseline is not None else None  # fail fast, before the long run
     started = time.perf_counter()
     stamp = datetime.now(UTC)
-    body = asyncio.run(_run(settings, cases, offline, console))
+    body = asyncio.run(_run(settings, cases, offline, (retrieval, sql_oracle), console))
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "meta": {

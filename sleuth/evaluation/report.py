@@ -8,6 +8,8 @@ JSON shape (`RUN.json`, version 1):
                  "verifier": {"gold_answers", "false_alarms", "false_alarm_rate", "corrupted_answers",
                               "detected", "detection_rate", "by_corruption", ...}},
      "agent": null | {"summary": {CATEGORY: {METRIC: {"mean", "low", "high", "n"}}}, "cases": [CaseRun…]},
+     "benchmarks": {"retrieval"?: {"ndcg@10", "recall@100", "mrr@10", …} | {"skipped"|"error": why},
+                    "sql_oracle"?: {"questions", "questions_run", "run_rate", …} | {"skipped"|"error": why}},
      "regressions": [{"where", "metric", "current", "baseline", "gated"}]}
 
 CATEGORY is "all" or a case tag (a case counts in every tag it carries). A regression is a metric
@@ -83,6 +85,13 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str,
             found.append(
                 {"where": f"offline.{section}", "metric": metric, "current": now, "baseline": then, "gated": True}
             )
+    cur_b, base_b = current.get("benchmarks") or {}, baseline.get("benchmarks") or {}
+    for section, metric in (("retrieval", "ndcg@10"), ("retrieval", "recall@100"), ("sql_oracle", "run_rate")):
+        now = (cur_b.get(section) or {}).get(metric)
+        then = (base_b.get(section) or {}).get(metric)
+        if isinstance(now, int | float) and isinstance(then, int | float) and now < then:
+            found.append({"where": f"benchmarks.{section}", "metric": metric, "current": now, "baseline": then,
+                          "gated": True})  # fmt: skip
     cur_sum = (current.get("agent") or {}).get("summary") or {}
     base_sum = (baseline.get("agent") or {}).get("summary") or {}
     for category, metrics in cur_sum.items():
@@ -178,7 +187,25 @@ def render(report: dict[str, Any], console: Console) -> None:
         errors = [c for c in agent["cases"] if c.get("error")]
         for c in errors[:10]:
             console.print(f"  [red]error[/] {c['id']}: {c['error']}")
+    _render_benchmarks(report.get("benchmarks") or {}, console)
     for r in report.get("regressions") or []:
         tag = "[red]REGRESSION[/]" if r["gated"] else "[yellow]worse[/]"
         base = r["baseline"]["mean"] if isinstance(r["baseline"], dict) else r["baseline"]
         console.print(f"{tag} {r['where']} {r['metric']}: {r['current']:.4g} (baseline {base:.4g})")
+
+
+def _render_benchmarks(benchmarks: dict[str, Any], console: Console) -> None:
+    for name, b in benchmarks.items():
+        title = {"retrieval": "retrieval (SciFact, BM25)", "sql_oracle": "SQL oracle (defog)"}.get(name, name)
+        if "skipped" in b or "error" in b:
+            console.print(f"[bold]{title}[/]: [yellow]{b.get('skipped') or b.get('error')}[/]")
+        elif name == "retrieval":
+            console.print(
+                f"[bold]{title}[/]: nDCG@10 {b['ndcg@10']:.4f}, recall@100 {b['recall@100']:.4f}, "
+                f"MRR@10 {b['mrr@10']:.4f} over {b['queries']} queries"
+            )
+        elif name == "sql_oracle":
+            console.print(
+                f"[bold]{title}[/]: {b['questions_run']}/{b['questions']} gold questions return the same "
+                "result through run_query as in DuckDB directly"
+            )
