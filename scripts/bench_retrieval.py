@@ -19,6 +19,7 @@ import math
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "data" / "scifact")
     ap.add_argument("--modes", default="bm25,hybrid", help="comma-separated: bm25, hybrid, dense")
-    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench_scifact", help="scratch workspace")
+    ap.add_argument("--work", type=Path, help="scratch workspace (default: a fresh temporary folder)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "bench_retrieval.json")
     ap.add_argument("--stdio-queries", type=int, default=300, help="queries re-run over stdio (0 = skip)")
     args = ap.parse_args()
@@ -159,8 +160,14 @@ def main() -> int:
         return 2
 
     corpus, queries, qrels = load_beir(args.dataset)
-    work = args.work
-    (work / ".sleuth").exists() and shutil.rmtree(work / ".sleuth")
+    with tempfile.TemporaryDirectory(prefix="sleuth-bench-") as scratch:
+        return run(args, corpus, queries, qrels, args.work or Path(scratch))
+
+
+def run(args: argparse.Namespace, corpus: list[dict[str, str]], queries: dict[str, str],
+        qrels: dict[str, dict[str, int]], work: Path) -> int:  # fmt: skip
+    if (work / ".sleuth").exists():
+        shutil.rmtree(work / ".sleuth")
     write_documents(corpus, work / "docs")
     total_bytes = sum(p.stat().st_size for p in (work / "docs").iterdir())
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
