@@ -251,8 +251,11 @@ class Engine:
         if st not in allowed:
             raise QueryRefused(f"DuckDB reads this as a {st.name} statement, which is not allowed here")
 
-    def fetch(self, sql: str, max_rows: int, max_chars: int) -> Fetched:
-        """Run one already-vetted statement; keep at most max_rows rows / max_chars characters."""
+    def fetch(self, sql: str, max_rows: int, max_chars: int, tables: Sequence[str] = ()) -> Fetched:
+        """Run one already-vetted statement; keep at most max_rows rows / max_chars characters.
+
+        `tables` (those the query names) narrow the column hints of an error to where they apply.
+        """
 
         def work() -> Fetched:
             t0 = time.perf_counter()
@@ -277,9 +280,9 @@ class Engine:
         try:
             return self._guarded(work)
         except duckdb.Error as exc:
-            raise from_duckdb(exc, self.table_names(), self.column_names()) from None
+            raise from_duckdb(exc, self.table_names(), self.column_names(tables)) from None
 
-    def bind(self, sql: str) -> list[tuple[str, str]]:
+    def bind(self, sql: str, tables: Sequence[str] = ()) -> list[tuple[str, str]]:
         """Columns and types a SELECT would return, without running it (DuckDB binds lazily)."""
 
         def work() -> list[tuple[str, str]]:
@@ -289,7 +292,7 @@ class Engine:
         try:
             return self._guarded(work)
         except duckdb.Error as exc:
-            raise from_duckdb(exc, self.table_names(), self.column_names()) from None
+            raise from_duckdb(exc, self.table_names(), self.column_names(tables)) from None
 
     def execute_write(self, sql: str) -> tuple[int | None, float]:
         """Run one vetted write statement; rows changed (when DuckDB reports it) and elapsed ms."""
@@ -324,9 +327,13 @@ class Engine:
             return []
         return [r[0] for r in rows]
 
-    def column_names(self) -> list[str]:
+    def column_names(self, tables: Sequence[str] = ()) -> list[str]:
+        """Column names of the given tables (matched by their last name part), else of all tables."""
+        wanted = [t.split(".")[-1].lower() for t in tables]
+        sql = "SELECT DISTINCT column_name FROM duckdb_columns() WHERE NOT internal"
         try:
-            rows = self.internal("SELECT DISTINCT column_name FROM duckdb_columns() WHERE NOT internal")
+            rows = self.internal(sql + " AND lower(table_name) IN (SELECT unnest(?))", [wanted]) if wanted else []
+            rows = rows or self.internal(sql)
         except SqlError:
             return []
         return [r[0] for r in rows]

@@ -61,7 +61,7 @@ def nearest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
 
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
-_MISSING_COLUMN_2 = re.compile(r'Values list "[^"]*" does not have a column named "([^"]+)"')
+_MISSING_COLUMN_2 = re.compile(r'does not have a column named "([^"]+)"')
 _MISSING_TABLE = re.compile(r"Table with name ([^\s!]+) does not exist")
 _DID_YOU_MEAN = re.compile(r'\nDid you mean "[^"]*"\?')
 

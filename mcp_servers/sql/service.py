@@ -124,8 +124,8 @@ class SqlService:
     @_guard
     def run_query(self, sql: str, max_rows: int | None = None) -> CallToolResult:
         limit = self.settings.max_rows if max_rows is None else max(1, min(int(max_rows), self.settings.max_rows))
-        vet(self.engine, sql)
-        got = self.engine.fetch(sql, STORE_MAX_ROWS, STORE_MAX_CHARS)
+        checked = vet(self.engine, sql)
+        got = self.engine.fetch(sql, STORE_MAX_ROWS, STORE_MAX_CHARS, checked.tables)
         stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.sizes, got.complete)
         self.store.put(stored)
         cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
@@ -174,7 +174,7 @@ class SqlService:
     @_guard
     def check_query(self, sql: str) -> CallToolResult:
         checked = vet(self.engine, sql)
-        cols = self.engine.bind(sql)
+        cols = self.engine.bind(sql, checked.tables)
         structured = {
             "valid": True,
             "statement": checked.statement.upper(),
