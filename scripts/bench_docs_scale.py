@@ -1,7 +1,8 @@
 """Scale benchmark: ~200,000 chunks (SciFact replicated with perturbation), BM25 only.
 
-Writes the corpus as Markdown files (10 abstracts per file, one `##` section each) under
-`.cache/bench_scale/docs`, then, each phase in a fresh subprocess so peak memory is its own:
+Writes the corpus as Markdown files (10 abstracts per file, one `##` section each) under a
+scratch folder (`--work`, default a fresh temporary one), then runs each phase in a fresh
+subprocess so peak memory is its own:
   1. full ingest (`mcp_servers.docs.ingest.ingest`, the `sleuth ingest` code path),
   2. incremental re-ingest after editing one file (shows what still costs O(corpus)),
   3. 300 SciFact queries through `search_docs` (in-process MCPServer.call_tool, k=10 and k=100).
@@ -21,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -120,7 +122,7 @@ def _child(phase: str, work: Path, dataset: Path) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", type=Path, default=ROOT.parent / "shared" / "data" / "scifact")
-    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench_scale")
+    ap.add_argument("--work", type=Path, help="scratch workspace (default: a fresh temporary folder)")
     ap.add_argument("--chunks", type=int, default=200_000)
     ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "bench_docs_scale.json")
     ap.add_argument("--phase", choices=["ingest", "query"], help=argparse.SUPPRESS)
@@ -137,7 +139,11 @@ def main() -> int:
         print(f"dataset not found: {args.dataset}", file=sys.stderr)
         return 2
 
-    work = args.work
+    with tempfile.TemporaryDirectory(prefix="sleuth-scale-") as scratch:
+        return run(args, args.work or Path(scratch))
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
     if (work / ".sleuth").exists():
         shutil.rmtree(work / ".sleuth")
     results: dict[str, Any] = {"corpus": write_corpus(args.dataset, work, args.chunks)}
