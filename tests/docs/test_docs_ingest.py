@@ -135,7 +135,7 @@ def test_cli_ingest_exit_codes_and_summary(ws: Path, tmp_path: Path) -> None:
     assert DocsService(settings_for(ws)).search("zebra", 1, mode="bm25")["passages"]
 
 
-def test_sigkill_mid_ingest_leaves_the_previous_index_serving(ws: Path) -> None:
+def test_ctrl_c_or_sigkill_mid_ingest_leaves_the_previous_index_serving(ws: Path) -> None:
     first = ingest(settings_for(ws))
     big = ws / "docs" / "bulk"
     big.mkdir()
@@ -144,17 +144,27 @@ def test_sigkill_mid_ingest_leaves_the_previous_index_serving(ws: Path) -> None:
             f"# Note {i}\n\n" + " ".join(f"word{(i * j) % 997} filler text" for j in range(120)), encoding="utf-8"
         )
     index_dir = ws / ".sleuth" / "index"
-    proc = subprocess.Popen(
-        [SLEUTH, "ingest", "--workspace", str(ws), str(ws / "docs")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while not list(index_dir.glob("gen-*.tmp")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    assert proc.poll() is None, "ingest finished before it could be killed mid-way"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+
+    def interrupt_while_publishing(sig: signal.Signals) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.Popen(
+            [SLEUTH, "ingest", "--workspace", str(ws), str(ws / "docs")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while not list(index_dir.glob("gen-*.tmp")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert proc.poll() is None, "ingest finished before it could be interrupted mid-way"
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=60)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, b"", err)
+
+    ctrl_c = interrupt_while_publishing(signal.SIGINT)  # Ctrl-C: clean exit, half-built generation removed
+    assert ctrl_c.returncode == 130 and b"Traceback" not in ctrl_c.stderr
+    assert not list(index_dir.glob("gen-*.tmp")) and layout.read_current(index_dir) == first.generation
+    killed = interrupt_while_publishing(signal.SIGKILL)  # no chance to clean up: the swap point protects
+    assert killed.returncode == -signal.SIGKILL
+    assert list(index_dir.glob("gen-*.tmp"))
     assert layout.read_current(index_dir) == first.generation
     service = DocsService(settings_for(ws))
     hit = service.search("zebra stripes", 1, mode="bm25")
