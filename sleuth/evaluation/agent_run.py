@@ -22,6 +22,7 @@ from sleuth.errors import SleuthError
 from sleuth.evaluation.cases import Case
 from sleuth.evaluation.scoring import fact_accuracy, fact_found, source_recall, tool_precision_recall
 
+NO_MODEL_FIX = "set the model's API key, pass --model provider:model, or run only the no-model tier with --offline"
 _FOOTNOTE = re.compile(r"\[\d+\]")
 _SOURCES_BLOCK = re.compile(r"\n\s*Sources:\s*\n.*\Z", re.S)
 ABSTAIN = re.compile(
@@ -157,10 +158,7 @@ async def run_cases(
     runs: list[CaseRun] = []
     async with Sleuth(settings, bridge=bridge) as sleuth:
         if sleuth.model_problem is not None:
-            raise SleuthError(
-                f"cannot run the agent: {sleuth.model_problem}",
-                fix="set the model's API key, pass --model, or run only the no-model tier with --offline",
-            )
+            raise SleuthError(f"cannot run the agent: {sleuth.model_problem}", fix=NO_MODEL_FIX)
         for case in cases:
             run = await run_case(sleuth, case)
             runs.append(run)

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sleuth.config import Settings
-from sleuth.evaluation.agent_run import CaseRun, run_cases
+from sleuth.errors import SleuthError
+from sleuth.evaluation.agent_run import NO_MODEL_FIX, CaseRun, run_cases
 from sleuth.evaluation.benchmarks import run_retrieval, run_sql_oracle
 from sleuth.evaluation.cases import Case, load_cases
 from sleuth.evaluation.offline import open_bridge, run_offline
@@ -83,6 +84,12 @@ def run_eval(
     path = set_file or settings.workspace / DEFAULT_SET
     cases = load_cases(path)
     base = load_baseline(baseline) if baseline is not None else None  # fail fast, before the long run
+    if not offline:
+        from agent.models import model_problem
+
+        problem = model_problem(settings.agent, workspace=settings.workspace)
+        if problem is not None:
+            raise SleuthError(f"cannot run the agent: {problem}", fix=NO_MODEL_FIX)
     started = time.perf_counter()
     stamp = datetime.now(UTC)
     body = asyncio.run(_run(settings, cases, offline, (retrieval, sql_oracle), console))

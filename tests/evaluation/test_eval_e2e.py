@@ -93,3 +93,5 @@ def test_cli_usage_errors_are_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "base.json").write_text("{not json", encoding="utf-8")
     bad = _sleuth("eval", "--workspace", str(ws), "--baseline", str(tmp_path / "base.json"), cwd=REPO)
     assert bad.returncode == 2 and "is not a JSON report" in bad.stderr and "Traceback" not in bad.stderr
+    no_model = _sleuth("eval", "--workspace", str(ws), "--model", "scripted:missing.yaml", cwd=REPO)
+    assert no_model.returncode == 2 and "cannot run the agent" in no_model.stderr and "--offline" in no_model.stderr
