@@ -147,3 +147,15 @@ def test_a_second_engine_on_the_same_file_in_one_process_works(engine: Engine, s
     finally:
         second.close()
     assert engine.fetch("SELECT count(*) FROM customers", 1, 1000).rows == [[200]]
+
+
+def test_data_folders_alone_need_no_database_file(sql_ws: SqlWorkspace) -> None:
+    eng = Engine(SqlSettings(data_dirs=[sql_ws.data]))
+    try:
+        assert eng.fetch("SELECT sku, qty FROM nested_items ORDER BY sku", 10, 1000).rows == [["a", 1], ["b", 2]]
+        assert eng.fetch("SELECT count(*) FROM events", 1, 1000).rows == [[50]]
+        with pytest.raises(QueryFailed):
+            eng.fetch(f"ATTACH '{sql_ws.root / 'new.duckdb'}' AS x", 1, 1000)
+    finally:
+        eng.close()
+    assert not (sql_ws.root / "new.duckdb").exists()
