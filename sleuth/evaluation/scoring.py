@@ -22,15 +22,21 @@ def numbers_in(text: str) -> list[float]:
     return out
 
 
+def phrase_in(phrase: str, text: str) -> bool:
+    """Case-insensitive, starting at a word boundary ("Monday" is in "Mondays", "order" is not in
+    "reorder"); phrases of up to 3 characters must also end at one ("CO" is not in "completed")."""
+    tail = r"(?!\w)" if len(phrase) <= 3 else ""
+    return re.search(r"(?<!\w)" + re.escape(phrase.lower()) + tail, text.lower()) is not None
+
+
 def fact_found(fact: Fact, text: str) -> bool:
     """A number matches within tolerance (at least rounding to the written precision); a phrase matches
-    case-insensitively, or any accepted alternative does."""
+    (see `phrase_in`), or any accepted alternative does."""
     if fact.is_number:
         target = float(fact.value)
         tol = max(fact.tolerance, 1e-9)
         return any(abs(n - target) <= tol for n in numbers_in(text))
-    low = text.lower()
-    return any(p.lower() in low for p in [str(fact.value), *fact.any_of])
+    return any(phrase_in(p, text) for p in [str(fact.value), *fact.any_of])
 
 
 def fact_accuracy(facts: Iterable[Fact], text: str) -> float:

@@ -25,6 +25,10 @@ def test_numbers_are_normalised() -> None:
         (Fact(value="30 days"), "Returns within 30 Days are accepted", True),
         (Fact(value="thirty days", any_of=["30 days"]), "within 30 days", True),
         (Fact(value="Denver"), "the Boulder store", False),
+        (Fact(value="CO", any_of=["Colorado"]), "completed orders", False),  # short phrases are whole words
+        (Fact(value="CO", any_of=["Colorado"]), "most customers live in CO (70)", True),
+        (Fact(value="Monday"), "closed Mondays in winter", True),  # longer ones may take a suffix
+        (Fact(value="order"), "the reorder point", False),
     ],
 )
 def test_fact_found(fact: Fact, text: str, found: bool) -> None:
