@@ -32,8 +32,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Decimal):
-        f = float(value)
-        return f if math.isfinite(f) else str(value)
+        f = float(value)  # a JSON number when exact; as text when a float would lose digits
+        return f if math.isfinite(f) and Decimal(repr(f)) == value else str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):

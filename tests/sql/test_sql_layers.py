@@ -159,3 +159,38 @@ def test_data_folders_alone_need_no_database_file(sql_ws: SqlWorkspace) -> None:
     finally:
         eng.close()
     assert not (sql_ws.root / "new.duckdb").exists()
+
+
+def test_values_of_every_kind_become_json() -> None:
+    import datetime as dt
+    import json
+    import uuid
+    from decimal import Decimal
+
+    from mcp_servers.sql.results import jsonable
+
+    row = [
+        Decimal("1.25"),
+        Decimal("12345678901234567890.12"),
+        float("nan"),
+        dt.date(2024, 1, 2),
+        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        dt.timedelta(days=3),
+        uuid.UUID(int=1),
+        b"ab",
+        {"k": [1, Decimal("2.5")]},
+        (1, 2),
+    ]
+    assert jsonable(row) == [
+        1.25,
+        "12345678901234567890.12",  # a float would lose digits
+        "nan",
+        "2024-01-02",
+        "2024-01-02T03:04:05+00:00",
+        "3 days, 0:00:00",
+        "00000000-0000-0000-0000-000000000001",
+        "base64:YWI=",
+        {"k": [1, 2.5]},
+        [1, 2],
+    ]
+    json.dumps(jsonable(row), allow_nan=False)
