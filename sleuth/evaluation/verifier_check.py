@@ -114,8 +114,12 @@ def _ref_text(ref: Ref) -> str:
     return value if kind == "doc" else f"{kind}:{value}"
 
 
+def _good_refs(answer: str) -> list[Ref]:
+    return [r for r in parse_refs(answer) if r[0] != "bad"]
+
+
 def _swap_first_ref(answer: str, new: str) -> str | None:
-    refs = [r for r in parse_refs(answer) if r[0] != "bad"]
+    refs = _good_refs(answer)
     if not refs:
         return None
     return answer.replace(_ref_text(refs[0]), new, 1)
@@ -125,8 +129,9 @@ def _token(seed: str, n: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:n]
 
 
-def fabricate_citation(answer: str, evidence: Evidence, seed: str) -> str | None:
-    refs = [r for r in parse_refs(answer) if r[0] != "bad"]
+def fabricate_citation(answer: str, seed: str) -> str | None:
+    """Swap the first ref for a made-up one of the same kind (derived from `seed`, so reproducible)."""
+    refs = _good_refs(answer)
     if not refs:
         return None
     kind = refs[0][0]
@@ -140,7 +145,7 @@ def fabricate_citation(answer: str, evidence: Evidence, seed: str) -> str | None
 
 def cite_unretrieved(answer: str, evidence: Evidence, pool: dict[str, list[str]], seed: str) -> str | None:
     """Swap the first ref for a real one of the same kind (from another case) absent from this run."""
-    refs = [r for r in parse_refs(answer) if r[0] != "bad"]
+    refs = _good_refs(answer)
     if not refs:
         return None
     kind = refs[0][0]
@@ -185,7 +190,8 @@ def change_number(answer: str, evidence: Evidence, question: str) -> str | None:
 
 
 def add_unsupported(answer: str, seed_index: int) -> str:
-    refs = [r for r in parse_refs(answer) if r[0] != "bad"]
+    """Append a claim no source makes, citing the answer's first ref (uncited if it has none)."""
+    refs = _good_refs(answer)
     claim = UNSUPPORTED[seed_index % len(UNSUPPORTED)]
     cite = f" [{_ref_text(refs[0])}]" if refs else ""
     return f"{answer.rstrip()} {claim}{cite}."
@@ -216,7 +222,7 @@ def check_replays(replays: Sequence[CaseReplay]) -> VerifierReport:
         evidence, question, cid = r.evidence(), r.case.question, r.case.id
         variants: dict[Variant, str | None] = {
             "gold": gold,
-            "fabricated_citation": fabricate_citation(gold, evidence, cid),
+            "fabricated_citation": fabricate_citation(gold, cid),
             "changed_number": change_number(gold, evidence, question),
             "unsupported_sentence": add_unsupported(gold, i),
             "unretrieved_citation": cite_unretrieved(gold, evidence, pool, cid),

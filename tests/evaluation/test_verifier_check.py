@@ -57,7 +57,7 @@ GOLD = "Customers may return items within 30 calendar days of the order date [d:
 def test_each_corruption_changes_the_answer_and_is_caught() -> None:
     ev = _evidence()
     assert verify_answer(GOLD, ev) == []
-    fabricated = fabricate_citation(GOLD, ev, "seed")
+    fabricated = fabricate_citation(GOLD, "seed")
     assert fabricated and fabricated != GOLD and "[d:" in fabricated
     assert [p.kind for p in verify_answer(fabricated, ev)] == ["unknown_citation"]
     changed = change_number(GOLD, ev, "How long is the window?")
@@ -75,7 +75,7 @@ def test_each_corruption_changes_the_answer_and_is_caught() -> None:
 def test_corruptions_skip_what_does_not_apply() -> None:
     ev = _evidence()
     abstain = "I could not find that in the handbook."
-    assert fabricate_citation(abstain, ev, "s") is None
+    assert fabricate_citation(abstain, "s") is None
     assert cite_unretrieved(abstain, ev, {"doc": ["d:bbbbbbbbbb"]}, "s") is None
     assert change_number(abstain, ev, "") is None
     # the nudge skips values the evidence holds: 31 is there, so the next candidate (30 + 10) is used
