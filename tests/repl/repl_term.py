@@ -114,7 +114,7 @@ class Term:
     def dead(self) -> bool:
         return self.tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1"
 
-    def wait_dead(self, timeout: float = 20.0) -> None:
+    def wait_dead(self, timeout: float = 60.0) -> None:
         self.wait_until(self.dead, "sleuth chat exits", timeout)
 
     def close(self) -> None:
