@@ -71,6 +71,11 @@ class Case(_Strict):
             raise ValueError("an answerable case needs at least one fact")
         if "multi-turn" in self.tags and not self.history:
             raise ValueError("a multi-turn case needs its earlier questions in 'history'")
+        for n in re.findall(r"\{\{cite:(\d+)\}\}", self.gold_answer or ""):
+            if int(n) >= len(self.gold_calls):
+                raise ValueError(
+                    f"gold_answer cites {{{{cite:{n}}}}} but the case has {len(self.gold_calls)} gold calls"
+                )
         for pattern in self.forbidden:
             try:
                 re.compile(pattern)
@@ -104,7 +109,10 @@ def load_cases(path: Path) -> list[Case]:
             where = rec.get("id", f"#{i + 1}") if isinstance(rec, dict) else f"#{i + 1}"
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise SleuthError(f"{path}: case {where}: {field}: {first['msg']}", fix="correct that case") from None
+            msg = first["msg"].removeprefix("Value error, ")
+            raise SleuthError(
+                f"{path}: case {where}: {field + ': ' if field else ''}{msg}", fix="correct that case"
+            ) from None
         if case.id in seen:
             raise SleuthError(f"{path}: duplicate case id {case.id!r}", fix="give every case a unique id")
         seen.add(case.id)

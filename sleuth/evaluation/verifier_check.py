@@ -216,7 +216,11 @@ def check_replays(replays: Sequence[CaseReplay]) -> VerifierReport:
     pool = ref_pool(replays)
     report = VerifierReport()
     for i, r in enumerate(replays):
-        gold = r.gold_answer() if r.ok else None
+        try:
+            gold = r.gold_answer() if r.ok else None
+        except ValueError as exc:  # e.g. {{cite:N}} on a call that returned nothing citable
+            report.rows.append(CheckRow(r.case.id, "gold", r.case.gold_answer or "", [f"unresolvable: {exc}"]))
+            continue
         if gold is None:
             continue
         evidence, question, cid = r.evidence(), r.case.question, r.case.id

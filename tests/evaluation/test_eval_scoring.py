@@ -68,3 +68,14 @@ def test_case_file_errors_name_the_case(tmp_path: Path) -> None:
     )
     with pytest.raises(SleuthError, match="duplicate case id"):
         load_cases(path)
+
+
+def test_gold_answer_placeholders_must_name_a_gold_call(tmp_path: Path) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text(
+        "- id: a\n  question: q?\n  tags: [docs]\n  facts: [{value: 1}]\n"
+        "  gold_calls: [{server: docs, tool: search_docs, args: {query: x}}]\n"
+        "  gold_answer: 'One [{{cite:1}}].'\n"
+    )
+    with pytest.raises(SleuthError, match=r"case a: gold_answer cites \{\{cite:1\}\} but the case has 1 gold call"):
+        load_cases(path)
