@@ -157,7 +157,6 @@ class CheckedSql:
 
     statement: str  # the sqlglot root type, e.g. "Select"
     tables: list[str]  # referenced tables/views (CTE names excluded), as written
-    columns: list[str]  # referenced column names, as written
 
 
 def function_name(node: exp.Func) -> str:
@@ -300,7 +299,7 @@ def _check_call(call: str, roots: Sequence[Path]) -> CheckedSql:
         )
     _check_nodes(tree, write=False)
     _check_functions(tree, roots)
-    return CheckedSql(statement="Call", tables=[], columns=[])
+    return CheckedSql(statement="Call", tables=[])
 
 
 def _check_nodes(tree: exp.Expression, *, write: bool) -> None:
@@ -335,5 +334,4 @@ def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> Checke
     _check_nodes(tree, write=write)
     _check_functions(tree, roots)
     tables = _check_tables(tree, roots)
-    columns = list(dict.fromkeys(c.name for c in tree.find_all(exp.Column) if c.name))
-    return CheckedSql(statement=type(tree).__name__, tables=tables, columns=columns)
+    return CheckedSql(statement=type(tree).__name__, tables=tables)
