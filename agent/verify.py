@@ -341,6 +341,23 @@ def cited_text(refs: Iterable[Ref], evidence: Evidence) -> str:
     return "\n".join(parts)
 
 
+def cited_data(refs: Iterable[Ref], evidence: Evidence) -> str:
+    """Only the data values the refs point at (passage text, result cells, file lines): the operands
+    a derived number may come from. SQL text, headings and row counts are left out, because pairing
+    them (a year bound, a LIMIT, "1 row") with the data would make almost any number derivable."""
+    parts: list[str] = []
+    for kind, value in refs:
+        if kind == "doc" and value in evidence.passages:
+            parts.append(evidence.passages[value].text)
+        elif kind == "sql" and value in evidence.queries:
+            parts += [" ".join(_cell(c) for c in row) for row in evidence.queries[value].rows]
+        elif kind == "file":
+            path, a, b = _file_range(value)
+            lines = _find_file(evidence, path) or {}
+            parts += [lines[n] for n in range(a, b + 1) if n in lines]
+    return "\n".join(parts)
+
+
 def all_text(evidence: Evidence) -> str:
     refs: list[Ref] = [("doc", k) for k in evidence.passages] + [("sql", k) for k in evidence.queries]
     refs += [("file", f"{p}:{n}") for p, lines in evidence.files.items() for n in lines]
@@ -359,15 +376,15 @@ _SCALES = {
     "thousand": 3, "k": 3, "million": 6, "m": 6, "mn": 6, "billion": 9, "bn": 9, "b": 9,
 }  # fmt: skip
 _NUMBER = re.compile(
-    r"(?<![\w.,/])[$€£¥]?\s?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?<![\w.])[$€£¥]?\s?(?P<int>\d{1,3}(?:,\d{3}(?!\d))+|\d+)(?P<frac>\.\d+)?"
     r"(?:\s?(?P<pct>%|percent\b)|\s?(?P<scale>thousand|million|billion|bn|mn|k|m|b)\b)?",
     re.I,
 )
 _LIST_ORDINAL = re.compile(r"^\s*\d+[.)]\s", re.M)
 _FOOTNOTE = re.compile(r"\[\d+\]")
 _DERIVE_CUES = re.compile(
-    r"total|sum|combined|together|difference|more than|less than|fewer|increase|decrease|grew|growth|"
-    r"rose|fell|drop|change|ratio|share|percent|%|average|mean|per |times|higher|lower|up |down ",
+    r"\b(?:total|sum|combined|altogether|difference|more than|less than|fewer than|increased?|decreased?|"
+    r"grew|growth|rose|fell|dropped|ratio|percent(?:age)?|average|mean|higher|lower)\b|%",
     re.I,
 )
 
@@ -401,10 +418,14 @@ def extract_numbers(text: str) -> list[Number]:
     return out
 
 
+_PLAIN_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+
+
 def _evidence_values(text: str) -> set[Decimal]:
-    values: set[Decimal] = set()
-    for n in extract_numbers(text):
-        values.add(n.value)
+    """Every number the evidence could be read as: prose numbers (1,234.5; 3 million) and, because
+    CSV lines and table cells put numbers right after commas, each plain digit run as well."""
+    values: set[Decimal] = {n.value for n in extract_numbers(text)}
+    values |= {Decimal(m.group(0)) for m in _PLAIN_NUMBER.finditer(text)}
     # scientific notation and negative numbers in raw cells/reprs
     for m in re.finditer(r"-?\d+(?:\.\d+)?[eE][-+]?\d+", text):
         with suppress(InvalidOperation):
@@ -527,7 +548,7 @@ def verify_answer(answer: str, evidence: Evidence, question: str = "") -> list[P
     """All deterministic problems of `answer` against `evidence` (empty list = passes)."""
     problems: list[Problem] = []
     sentences = list(split_sentences(answer))
-    claims = [s for s in sentences if _is_claim(s.text)]
+    claims = [s for s in sentences if _is_claim(s.text)]  # numbers are checked in every sentence
     if evidence.is_empty():
         if claims or parse_refs(answer):
             problems.append(Problem("no_evidence", "the answer states facts but no tool returned any evidence"))
@@ -551,10 +572,11 @@ def verify_answer(answer: str, evidence: Evidence, question: str = "") -> list[P
     all_values = _evidence_values(everything)
     reported_uncited: set[int] = set()
 
-    for s in claims:
+    for s in sentences:
         refs = [r for r in (s.refs or para_refs.get(s.paragraph, [])) if check_ref(r, evidence) is None]
         bare = strip_refs(s.text).strip()
-        if not s.refs and not para_refs.get(s.paragraph) and s.paragraph not in reported_uncited:
+        claim = s in claims
+        if claim and not s.refs and not para_refs.get(s.paragraph) and s.paragraph not in reported_uncited:
             reported_uncited.add(s.paragraph)
             problems.append(Problem("uncited_claim", f"no citation for: {_short(bare)}", sentence=s.text))
         if refs:
@@ -567,13 +589,13 @@ def verify_answer(answer: str, evidence: Evidence, question: str = "") -> list[P
             if number_supported(n, values) or number_supported(n, question_values):
                 continue
             if refs and _DERIVE_CUES.search(bare):
-                derived = _derived_values(values) if derived is None else derived
+                derived = _derived_values(_evidence_values(cited_data(refs, evidence))) if derived is None else derived
                 if number_supported(n, derived):
                     continue
             problems.append(
                 Problem("number_not_in_evidence", f"{n.text} is not in the cited evidence", sentence=s.text)
             )
-        if refs:
+        if claim and refs:
             words = content_words(bare)
             if len(words) >= SUPPORT_MIN_WORDS:
                 have = content_words(source) | question_words
