@@ -81,16 +81,16 @@ def key_bindings() -> KeyBindings:
     return kb
 
 
-def _session(settings: Settings, ctx: commands.Ctx) -> PromptSession[str]:
+def _session(ctx: commands.Ctx) -> PromptSession[str]:
+    settings = ctx.settings
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     completer = SleuthCompleter(
         {name: cmd.help for name, cmd in commands.COMMANDS.items()}, lambda: ctx.thread_ids, settings.workspace
     )
 
-    provider, _, name = settings.agent.model.partition(":")
-    model = f"{provider}:{Path(name).name}" if provider == "scripted" else one_line(settings.agent.model, 40)
-
     def toolbar() -> list[tuple[str, str]]:
+        provider, _, name = ctx.settings.agent.model.partition(":")
+        model = f"{provider}:{Path(name).name}" if provider == "scripted" else one_line(ctx.settings.agent.model, 40)
         thread = ctx.state.thread_id or "new"
         parts = [("", f" servers: {ctx.host.status()} · thread {thread} · {model}")]
         if ctx.state.pending:
@@ -109,12 +109,52 @@ def _session(settings: Settings, ctx: commands.Ctx) -> PromptSession[str]:
     )
 
 
+class Interrupts:
+    """SIGINT (Ctrl-C while a turn runs, the tty in cooked mode) cancels that input's task only.
+
+    Installed once for the whole session: a Ctrl-C between inputs is ignored instead of killing the
+    REPL, and the prompt handles its own Ctrl-C as a key (raw mode).
+    """
+
+    def __init__(self) -> None:
+        self.task: asyncio.Future[bool | None] | None = None
+
+    def install(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers off the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._fire)
+
+    def _fire(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def run(self, console: Console, job: Awaitable[bool | None]) -> bool | None:
+        """Run one input as a cancellable task; its errors become one line plus the fix."""
+        task = self.task = asyncio.ensure_future(job)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # the REPL itself is being cancelled
+            console.print(Text("cancelled: the thread is kept; ask again or continue", style="yellow"))
+        except SleuthError as exc:
+            console.print(error_text(exc.message, exc.fix or ""))
+        except Exception as exc:
+            err = as_sleuth_error(exc, "this command")
+            console.print(error_text(err.message, err.fix or ""))
+        finally:
+            self.task = None
+            sys.stdout.flush()
+        return None
+
+
 async def _main(settings: Settings, resume: str | None) -> None:
     console = Console(highlight=False)
     host = AgentHost(settings)
     host.start()
     ctx = commands.Ctx(console, ReplState(thread_id=resume), host, settings)
-    session = _session(settings, ctx)
+    session = _session(ctx)
+    interrupts = Interrupts()
+    interrupts.install()
     console.print(
         Text.assemble(
             ("Sleuth", "bold cyan"),
@@ -136,42 +176,18 @@ async def _main(settings: Settings, resume: str | None) -> None:
             if not text:
                 continue
             if text.startswith("/"):
-                keep = await _cancellable(console, commands.dispatch(ctx, text))
+                keep = await interrupts.run(console, commands.dispatch(ctx, text))
             else:
-                keep = await _cancellable(console, turns.ask(console, ctx.state, host, text))
+                keep = await interrupts.run(console, turns.ask(console, ctx.state, ctx.host, text))
             if keep is False:
                 break
             background.append(asyncio.create_task(_refresh_threads(ctx)))
     finally:
         for task in background:
             task.cancel()
-        await host.close()
+        await ctx.host.close()
         if ctx.state.thread_id:
             console.print(Text(f"resume with: sleuth chat --resume {ctx.state.thread_id}", style="dim"))
-
-
-async def _cancellable(console: Console, job: Awaitable[bool | None]) -> bool | None:
-    """Run one input as a task; Ctrl-C (SIGINT) cancels it and the REPL carries on."""
-    task = asyncio.ensure_future(job)
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers off the main thread
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if not task.cancelled():
-            raise  # the REPL itself is being cancelled
-        console.print(Text("cancelled: the thread is kept; ask again or continue", style="yellow"))
-    except SleuthError as exc:
-        console.print(error_text(exc.message, exc.fix or ""))
-    except Exception as exc:
-        err = as_sleuth_error(exc, "this command")
-        console.print(error_text(err.message, err.fix or ""))
-    finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGINT)
-        sys.stdout.flush()
-    return None
 
 
 async def _after_start(ctx: commands.Ctx, resume: str | None) -> None:

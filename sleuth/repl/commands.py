@@ -102,8 +102,10 @@ async def _quit(ctx: Ctx, arg: str) -> bool:
     return False
 
 
-@command("model", "", "the configured model, grader and endpoint")
+@command("model", "[SPEC]", "the model in use; /model provider:model switches (the agent restarts)")
 async def _model(ctx: Ctx, arg: str) -> None:
+    if arg:
+        await switch_model(ctx, arg)
     agent = ctx.settings.agent
     ctx.console.print(f"model: {agent.model}\ngrader: {agent.grader_model}")
     if agent.base_url:
@@ -111,7 +113,27 @@ async def _model(ctx: Ctx, arg: str) -> None:
     sleuth = ctx.host.sleuth
     if sleuth is not None and sleuth.model_problem:
         turns.model_missing(ctx.console, sleuth.model_problem)
-    ctx.console.print(Text("change it with `sleuth chat --model provider:model` or agent.model", style="dim"))
+
+
+async def switch_model(ctx: Ctx, spec: str) -> None:
+    """Restart the agent (and its servers) on another model; the thread carries on.
+
+    The grader follows when it is on another provider (a local model should not need an Anthropic
+    key just for reflection); on the same provider it is kept (e.g. a cheaper grader).
+    """
+    from agent.models.providers import parse_spec  # raises ConfigError with the fix for a bad spec
+
+    provider = parse_spec(spec)[0]
+    update = {"model": spec}
+    if parse_spec(ctx.settings.agent.grader_model)[0] != provider:
+        update["grader_model"] = spec
+    agent = ctx.settings.agent.model_copy(update=update)
+    ctx.settings = ctx.settings.model_copy(update={"agent": agent})
+    await ctx.host.close()
+    ctx.host = AgentHost(ctx.settings)
+    ctx.host.start()
+    await ctx.host.ready()
+    ctx.console.print(Text(f"switched to {spec} (grader {agent.grader_model}); the thread carries on", style="dim"))
 
 
 @command("cost", "", "tokens and cost of the last answer and of this session")

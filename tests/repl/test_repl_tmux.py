@@ -25,7 +25,9 @@ def test_prompt_shows_at_once_and_ctrl_d_exits(term: Term, workspace: Path) -> N
     assert "Traceback" not in term.screen()
 
 
-def test_without_a_model_tools_work_and_a_question_says_how_to_connect(term: Term, workspace: Path) -> None:
+def test_without_a_model_tools_work_and_a_question_says_how_to_connect(
+    term: Term, workspace: Path, tmp_path: Path, return_window_id: str
+) -> None:
     chat(term, workspace)  # clean environment: no ANTHROPIC_API_KEY, default anthropic model
     start = term.ask("How many stores does Kestrel have?")
     screen = term.wait_for("still work", after=start)
@@ -43,8 +45,22 @@ def test_without_a_model_tools_work_and_a_question_says_how_to_connect(term: Ter
     start = term.ask("/read files/config/.env")  # denied by the sandbox: one error line, no traceback
     term.wait_for("error:", after=start)
     start = term.ask("/sql DROP TABLE stores")
-    screen = term.wait_for("error:", after=start)
-    term.wait_for(PROMPT, after=start)
+    term.wait_for("error:", after=start)
+
+    (workspace / "files" / "notes" / "zephyr-memo.md").write_text("# Zephyr memo\n\nThe zephyrine tent ships in May.\n")
+    start = term.ask("/ingest files/notes/zephyr-memo.md")
+    term.wait_for("(1 new, 0 changed, 0 removed)", after=start, timeout=60)
+    start = term.ask("/search zephyrine")
+    term.wait_for("files/notes/zephyr-memo.md", after=start)
+
+    cid = return_window_id
+    search = {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]}
+    script = tmp_path / "script.yaml"
+    write_script(script, [plan("docs"), search, {"text": f"30 calendar days [{cid}]."}, PASS])
+    start = term.ask(f"/model scripted:{script}")  # connect a model without leaving the REPL
+    term.wait_for("switched to scripted:", after=start, timeout=90)
+    start = term.ask("How long is the return window?")
+    term.wait_for("30 calendar days [1].", after=start)
     assert "Traceback" not in term.screen()
 
 
