@@ -33,7 +33,8 @@ def build_index(ws: Path) -> None:
 
 PASS = {"structured": {"supported": ["all"], "unsupported": [], "missing": [], "verdict": "pass"}}
 RETURN_WINDOW_ID = "d:25c10a21a6"  # docs/policies/returns-and-refunds.md § Return window (content-derived)
-E2E_CASES = ["docs-return-window", "files-low-stock-threshold", "unans-parental-leave"]
+TRAVEL_LIMITS_ID = "d:b12bda4b24"  # docs/policies/travel-and-expense-policy.docx § Limits
+E2E_CASES = ["docs-return-window", "files-low-stock-threshold", "unans-parental-leave", "turn-per-diem-after-hotel"]
 
 
 def plan(*sources: str) -> dict:
@@ -64,6 +65,15 @@ def e2e_script(return_window_answer: str) -> list[dict]:
             "text": "I could not find anything about parental leave in the handbook, so I cannot say how many "
             "weeks employees get."
         },
+        PASS,
+        # multi-turn: the history question first, then the follow-up on the same thread
+        plan("docs"),
+        {"tool_calls": [call("search_docs", query="hotel limit Denver", k=5)]},
+        {"expect": TRAVEL_LIMITS_ID, "text": f"Hotels in Denver are capped at $240 per night [{TRAVEL_LIMITS_ID}]."},
+        PASS,
+        plan("docs"),
+        {"expect": "meals per day", "tool_calls": [call("search_docs", query="meals per diem", k=5)]},
+        {"text": f"The meals per diem is $65 per day [{TRAVEL_LIMITS_ID}]."},
         PASS,
     ]
 

@@ -1,6 +1,6 @@
 """`sleuth eval` end to end with the scripted model: real agent graph, real stdio servers, real report.
 
-Three golden cases (docs, files, unanswerable) are answered by a scripted model; the report JSON is
+Four golden cases (docs, files, unanswerable, multi-turn) are answered by a scripted model; the report JSON is
 checked, then a degraded script is run against the first report as --baseline and must exit 1.
 """
 
@@ -42,15 +42,15 @@ def test_scripted_eval_writes_a_report_and_the_baseline_gate_fails_on_a_regressi
     console = _console()
     assert run_eval(settings, set_file=set_file, out=run1, console=console) == 0
     shown = console.file.getvalue()  # type: ignore[attr-defined]
-    assert "oracle replay: 3/3" in shown and "quality" in shown
+    assert "oracle replay: 4/4" in shown and "quality" in shown
 
     report = json.loads(run1.read_text(encoding="utf-8"))
     assert report["version"] == 1 and report["meta"]["model"] == f"scripted:{SCRIPT}"
-    assert report["offline"]["oracle"] == {"cases": 3, "passed": 3, "pass_rate": 1.0, "failures": []}
+    assert report["offline"]["oracle"] == {"cases": 4, "passed": 4, "pass_rate": 1.0, "failures": []}
     assert report["offline"]["verifier"]["false_alarms"] == 0
     by_id = {c["id"]: c for c in report["agent"]["cases"]}
     assert list(by_id) == E2E_CASES
-    docs, files, unans = (by_id[i] for i in E2E_CASES)
+    docs, files, unans, turn = (by_id[i] for i in E2E_CASES)
     assert docs["answer"].startswith("Customers may return most items within 30 calendar days")
     assert [c["kind"] for c in docs["citations"]] == ["doc"] and docs["tools_used"] == ["docs.search_docs"]
     assert files["citations"][0]["ref"] == "files/config/store_settings.yaml:13"
@@ -60,9 +60,11 @@ def test_scripted_eval_writes_a_report_and_the_baseline_gate_fails_on_a_regressi
         assert (case["source_recall"], case["tool_precision"], case["tool_recall"]) == (1, 1, 1)
         assert case["steps"] == 4 and case["tokens"] > 0 and case["latency_s"] > 0
     assert unans["passed"] == 1 and unans["citations"] == []
+    # the follow-up was asked after its history question on the same thread; only its own turn is scored
+    assert turn["passed"] == 1 and turn["answer"].startswith("The meals per diem is $65") and turn["steps"] == 4
     summary = report["agent"]["summary"]
-    assert summary["all"]["passed"] == {"mean": 1.0, "low": 1.0, "high": 1.0, "n": 3}
-    assert set(summary) == {"all", "docs", "files", "unanswerable"}
+    assert summary["all"]["passed"] == {"mean": 1.0, "low": 1.0, "high": 1.0, "n": 4}
+    assert set(summary) == {"all", "docs", "files", "unanswerable", "multi-turn"}
     assert report["regressions"] == []
 
     # the same cases with a vaguer (still cited, still verified) answer, gated on run 1
