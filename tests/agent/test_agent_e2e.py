@@ -115,7 +115,10 @@ async def test_untrusted_text_is_delimited_flagged_and_cannot_skip_approval(star
     sleuth = await start(
         [
             plan("files"),
-            {"tool_calls": [call("read_file", path="files/notes/vendor-notes.txt")]},
+            {"tool_calls": [
+                call("read_file", path="files/notes/vendor-notes.txt"),
+                call("search_docs", query="vendor portal invoices", k=2),
+            ]},
             # the scripted model behaves as if the injected text had steered it
             {"tool_calls": [call("write_file", path="files/notes/owned.txt", content="pwned")]},
             {"expect": "rejected", "text": "The Swan Island DC handles vendor deliveries on weekdays "
@@ -131,12 +134,16 @@ async def test_untrusted_text_is_delimited_flagged_and_cannot_skip_approval(star
     assert not of(evs, events.Answer)
 
     snap = await sleuth.graph.aget_state({"configurable": {"thread_id": "t-inj"}})
-    [result] = [m for m in snap.values["messages"] if isinstance(m, ToolMessage)]
-    assert result.content.startswith('<tool_result server="files" tool="read_file"')
-    assert 'untrusted="true"' in result.content.splitlines()[0]
-    assert result.content.rstrip().endswith("</tool_result>")
-    kinds = {f["kind"] for f in snap.values["flags"]}
-    assert {"override", "tool_command", "secrecy"} <= kinds
+    results = [m for m in snap.values["messages"] if isinstance(m, ToolMessage)]
+    assert [m.content.splitlines()[0].split(" call_id")[0] for m in results] == [
+        '<tool_result server="files" tool="read_file"',
+        '<tool_result server="docs" tool="search_docs"',
+    ]
+    for m in results:
+        assert 'untrusted="true">' in m.content.splitlines()[0] and m.content.endswith("</tool_result>")
+    flags = {(f["server"], f["kind"]) for f in snap.values["flags"]}
+    assert {("files", "override"), ("files", "tool_command"), ("files", "secrecy")} <= flags
+    assert {("docs", "override"), ("docs", "tool_command")} <= flags
 
     evs = await collect(sleuth.decide("t-inj", "reject"))
     ans = answer_of(evs)
