@@ -83,6 +83,8 @@ def run_eval(
     console = console or Console(stderr=True)
     path = set_file or settings.workspace / DEFAULT_SET
     cases = load_cases(path)
+    if not cases:
+        raise SleuthError(f"{path} holds no cases", fix="add cases (format: docs/evaluation.md)")
     base = load_baseline(baseline) if baseline is not None else None  # fail fast, before the long run
     if not offline:
         from agent.models import model_problem

@@ -92,6 +92,10 @@ def test_cli_usage_errors_are_one_clear_line(tmp_path: Path) -> None:
     missing = _sleuth("eval", "--workspace", str(ws), "--offline", cwd=REPO)
     assert missing.returncode == 2 and "golden set" in missing.stderr and "Traceback" not in missing.stderr
     (ws / "golden.yaml").write_text("cases: []\n", encoding="utf-8")
+    empty = _sleuth("eval", "--workspace", str(ws), "--offline", cwd=REPO)
+    assert empty.returncode == 2 and "holds no cases" in empty.stderr
+    one_case = "cases:\n- {id: a, question: 'Where?', tags: [unanswerable], gold_answer: I could not find it.}\n"
+    (ws / "golden.yaml").write_text(one_case, encoding="utf-8")
     (tmp_path / "base.json").write_text("{not json", encoding="utf-8")
     bad = _sleuth("eval", "--workspace", str(ws), "--baseline", str(tmp_path / "base.json"), cwd=REPO)
     assert bad.returncode == 2 and "is not a JSON report" in bad.stderr and "Traceback" not in bad.stderr
