@@ -27,8 +27,8 @@ _FOOTNOTE = re.compile(r"\[\d+\]")
 _SOURCES_BLOCK = re.compile(r"\n\s*Sources:\s*\n.*\Z", re.S)
 ABSTAIN = re.compile(
     r"\b(could not|couldn't|cannot|can't|unable to|did not find|didn't find|do(?:es)? not (?:state|say|mention|"
-    r"include|contain|record)|no (?:evidence|information|data|record)|not (?:enough|available|mentioned|stated|"
-    r"found|in the))\b",
+    r"include|contain|record)|no (?:evidence|information|data|record|exact|specific|firm)|not (?:enough|available|"
+    r"mentioned|stated|found|in the)|not (?:yet )?(?:set|known|decided|announced|specified))\b",
     re.I,
 )
 

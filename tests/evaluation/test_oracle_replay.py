@@ -6,14 +6,17 @@ its expected facts, this test names the case and the call.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 from evaltestkit import GOLDEN
 
-from agent.verify import check_ref, parse_refs
+from agent.verify import check_ref, parse_refs, strip_refs
+from sleuth.evaluation.agent_run import ABSTAIN, prose
 from sleuth.evaluation.cases import load_cases
 from sleuth.evaluation.oracle import PLACEHOLDER
+from sleuth.evaluation.scoring import fact_found
 
 MIN_MIX = {"docs": 30, "sql": 25, "files": 12, "multi-source": 20, "multi-turn": 6, "unanswerable": 6,
            "adversarial": 6}  # fmt: skip
@@ -84,3 +87,15 @@ def test_citation_placeholders_resolve_per_kind(offline_run) -> None:
     assert Path(by_id["docs-return-window"].evidence().passages[parse_refs(docs)[0][1]].source).name == (
         "returns-and-refunds.md"
     )
+
+
+def test_gold_answers_state_their_own_facts() -> None:
+    """A case's facts and its gold answer agree: a scorer fed the gold answer gives it full marks."""
+    for c in load_cases(GOLDEN):
+        text = strip_refs(prose(c.gold_answer or ""))
+        if "unanswerable" in c.tags:
+            assert ABSTAIN.search(text), f"{c.id}: the gold answer does not read as an abstention"
+            continue
+        missing = [f.value for f in c.facts if not fact_found(f, text)]
+        assert not missing, (c.id, missing)
+        assert not [p for p in c.forbidden if re.search(p, c.gold_answer or "", re.I | re.M)], c.id
