@@ -26,7 +26,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         "system_spoof": r"(?:^|\n)\s*(?:system|assistant|developer)\s*:|<\s*/?\s*(?:system|tool_result|"
         r"instructions?)\b|\[/?(?:INST|SYS)\]",
         "tool_command": r"\b(?:call|invoke|run|use|execute)\s+(?:the\s+)?`?(?:write_file|edit_file|delete\w*|"
-        r"run_query|search_docs|read_file|[a-z]+_[a-z_]+)`?\s*(?:tool|function)?\s*(?:with|on|to|\()",
+        r"run_query|search_docs|read_file|[a-z]+_[a-z_]+)`?\s*(?:tool|function)?\s*(?:with|on|to|\()|"
+        r"\b(?:write_file|edit_file|delete_file|run_query|execute_sql)`?\s*(?:\(|with\s+\w+\s*=)",
         "secrecy": r"\b(?:do not|don't|never)\s+(?:tell|inform|mention|reveal)\b[^.\n]{0,30}\b(?:user|anyone)\b",
         "exfiltration": r"\b(?:send|post|upload|exfiltrate|leak)\b[^.\n]{0,40}\b(?:api[ _-]?key|password|"
         r"credentials?|secrets?|token)s?\b",
