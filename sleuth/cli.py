@@ -31,7 +31,10 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder (default: $SLEUTH_WORKSPACE or the current folder)."),
 ]
 LogLevelOpt = Annotated[str | None, typer.Option("--log-level", help="Stderr log level: debug, info, warning, error.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="provider:model, e.g. anthropic:claude-sonnet-4-5.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="provider:model, e.g. anthropic:claude-sonnet-4-6.")]
+GraderOpt = Annotated[
+    str | None, typer.Option("--grader-model", help="provider:model for reflection (default: agent.grader_model).")
+]
 
 
 class ServerName(StrEnum):
@@ -68,15 +71,23 @@ def _section(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != []}
 
 
+def _models(model: str | None, grader_model: str | None) -> dict[str, Any]:
+    """A scripted agent model grades with the same script unless told otherwise (a replay has no real grader)."""
+    if grader_model is None and model is not None and model.startswith("scripted:"):
+        grader_model = model
+    return {"agent": _section(model=model, grader_model=grader_model)}
+
+
 @app.command()
 def chat(
     workspace: WorkspaceOpt = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this thread id.")] = None,
     model: ModelOpt = None,
+    grader_model: GraderOpt = None,
     log_level: LogLevelOpt = None,
 ) -> None:
     """Interactive chat in the terminal (slash commands: /help)."""
-    settings = _settings(workspace, log_level, {"agent": _section(model=model)})
+    settings = _settings(workspace, log_level, _models(model, grader_model))
     from sleuth.repl.app import run_repl
 
     run_repl(settings, resume=resume)
@@ -88,10 +99,11 @@ def ask(
     workspace: WorkspaceOpt = None,
     thread: Annotated[str | None, typer.Option("--thread", help="Thread id (continue a conversation).")] = None,
     model: ModelOpt = None,
+    grader_model: GraderOpt = None,
     log_level: LogLevelOpt = None,
 ) -> None:
     """Answer one question with cited sources, then exit."""
-    settings = _settings(workspace, log_level, {"agent": _section(model=model)})
+    settings = _settings(workspace, log_level, _models(model, grader_model))
     from sleuth.ask import run_ask
 
     raise typer.Exit(run_ask(settings, question, thread_id=thread))
@@ -154,6 +166,7 @@ def eval_(
     workspace: WorkspaceOpt = None,
     set_file: Annotated[Path | None, typer.Option("--set", help="Golden set file (YAML/JSONL).")] = None,
     model: ModelOpt = None,
+    grader_model: GraderOpt = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Earlier RUN.json to compare.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the JSON report.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Only the no-model tier.")] = False,
@@ -162,7 +175,7 @@ def eval_(
     log_level: LogLevelOpt = None,
 ) -> None:
     """Score Sleuth on a golden set; exit non-zero on regressions against --baseline."""
-    settings = _settings(workspace, log_level, {"agent": _section(model=model)})
+    settings = _settings(workspace, log_level, _models(model, grader_model))
     from sleuth.evaluation.cli import run_eval
 
     raise typer.Exit(
