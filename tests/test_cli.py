@@ -68,6 +68,8 @@ def test_mcp_config_vscode_is_valid_json_for_three_servers(tmp_path: Path) -> No
 def test_scripted_model_flag_also_grades_with_the_script(tmp_path: Path) -> None:
     from sleuth.cli import _models
 
-    assert _models("scripted:x.yaml", None) == {"agent": {"model": "scripted:x.yaml", "grader_model": "scripted:x.yaml"}}
+    assert _models("scripted:x.yaml", None) == {
+        "agent": {"model": "scripted:x.yaml", "grader_model": "scripted:x.yaml"}
+    }
     assert _models("anthropic:claude-sonnet-4-6", None) == {"agent": {"model": "anthropic:claude-sonnet-4-6"}}
     assert _models("scripted:x.yaml", "openai:m") == {"agent": {"model": "scripted:x.yaml", "grader_model": "openai:m"}}
