@@ -46,32 +46,40 @@ def perturb(text: str, rng: random.Random, copy: int) -> str:
 
 
 def write_corpus(dataset: Path, work: Path, target_chunks: int) -> dict[str, Any]:
+    """Replicas of the corpus until about `target_chunks` chunks (counted by chunking replica 0)."""
     from mcp_servers.docs.chunking import chunk
     from mcp_servers.docs.parsers import parse_markdown
 
     corpus = [json.loads(line) for line in (dataset / "corpus.jsonl").open(encoding="utf-8")]
     work.mkdir(parents=True, exist_ok=True)
     settings = _settings(work)
-    sample = "\n\n".join(f"## {r['title']}\n\n{r['text']}" for r in corpus)
-    per_replica = len(chunk(parse_markdown(sample, "x"), settings.docs.chunk_chars, settings.docs.chunk_overlap))
-    replicas = -(-target_chunks // per_replica)
     docs = work / "docs"
     if docs.exists():
         shutil.rmtree(docs)
     docs.mkdir(parents=True)
     rng = random.Random(7)
     started = time.perf_counter()
-    files = 0
-    for copy in range(replicas):
+
+    def write_replica(copy: int) -> list[Path]:
         folder = docs / f"r{copy:03d}"
         folder.mkdir()
+        paths = []
         for start in range(0, len(corpus), PER_FILE):
             part = corpus[start : start + PER_FILE]
             body = "\n\n".join(f"## {r['title']}\n\n{perturb(r['text'], rng, copy)}" for r in part)
-            (folder / f"f{start:05d}.md").write_text(f"# Batch {copy}-{start}\n\n{body}\n", encoding="utf-8")
-            files += 1
-    size = sum(p.stat().st_size for p in docs.rglob("*.md"))
-    return {"replicas": replicas, "files": files, "corpus_mb": round(size / 1e6, 1),
+            path = folder / f"f{start:05d}.md"
+            path.write_text(f"# Batch {copy}-{start}\n\n{body}\n", encoding="utf-8")
+            paths.append(path)
+        return paths
+
+    first = write_replica(0)
+    size, overlap = settings.docs.chunk_chars, settings.docs.chunk_overlap
+    per_replica = sum(len(chunk(parse_markdown(p.read_text(encoding="utf-8"), p.stem), size, overlap)) for p in first)
+    replicas = max(1, round(target_chunks / per_replica))
+    for copy in range(1, replicas):
+        write_replica(copy)
+    size_mb = sum(p.stat().st_size for p in docs.rglob("*.md")) / 1e6
+    return {"replicas": replicas, "files": replicas * len(first), "corpus_mb": round(size_mb, 1),
             "expected_chunks": per_replica * replicas, "write_s": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 
