@@ -3,8 +3,9 @@
     uv run python scripts/bench_repl.py [--runs 5] [--workspace DIR]
 
 Copies examples/demo to a temporary folder (index built once, not timed), starts `sleuth chat`
-in a pty of 110x40, and measures wall time until the prompt is drawn and until the toolbar says
-`servers: ready`. Prints a table and writes bench-results/repl_startup.json.
+in a pty of 110x40, and measures wall time until the prompt is drawn, and until `/threads` (typed at
+once; it waits for the three servers and the agent) answers. Prints a table and writes
+bench-results/repl_startup.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SLEUTH = str(Path(sys.executable).with_name("sleuth"))
 PROMPT = "›".encode()  # only the prompt draws this character
-READY = b"servers: ready"
+READY = b"no threads yet"  # the answer to /threads, which waits for the servers and the agent
 
 
 def start_once(workspace: Path, timeout: float = 60.0) -> tuple[float, float]:
@@ -51,6 +52,7 @@ def start_once(workspace: Path, timeout: float = 60.0) -> tuple[float, float]:
                     break
             if prompt_s is None and PROMPT in seen:
                 prompt_s = time.perf_counter() - t0
+                os.write(fd, b"/threads\r")
             if READY in seen:
                 ready_s = time.perf_counter() - t0
         os.write(fd, b"\x04")  # Ctrl-D

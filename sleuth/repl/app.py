@@ -149,10 +149,14 @@ class Interrupts:
 
 async def _main(settings: Settings, resume: str | None) -> None:
     console = Console(highlight=False)
-    host = AgentHost(settings)
-    host.start()
-    ctx = commands.Ctx(console, ReplState(thread_id=resume), host, settings)
+    ctx = commands.Ctx(console, ReplState(thread_id=resume), AgentHost(settings), settings)
     session = _session(ctx)
+
+    def start_agent(_: object) -> None:  # after the first paint: its imports must not delay the prompt
+        session.app.after_render -= start_agent
+        ctx.host.start()
+
+    session.app.after_render += start_agent
     interrupts = Interrupts()
     interrupts.install()
     console.print(

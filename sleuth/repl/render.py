@@ -15,7 +15,6 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.spinner import Spinner
 from rich.text import Text
@@ -33,6 +32,13 @@ NODE_STATUS = {
     "summarize": "summarizing the history",
 }
 TOKEN_REFRESH_S = 0.03  # at most ~30 repaints a second while tokens stream
+
+
+def markdown(text: str) -> RenderableType:
+    """rich's Markdown, imported on first use: markdown-it is slow to import and the prompt comes first."""
+    from rich.markdown import Markdown
+
+    return Markdown(text)
 
 
 def one_line(text: str, limit: int) -> str:
@@ -169,7 +175,7 @@ class TurnView:
             self._live.stop()
             self._live = None
         if self.answer is None and self._streamed:  # cancelled mid-answer: keep what was said
-            self.console.print(Markdown("".join(self._streamed)))
+            self.console.print(markdown("".join(self._streamed)))
 
     @property
     def elapsed(self) -> float:
@@ -202,7 +208,7 @@ class TurnView:
     def _renderable(self) -> RenderableType:
         spinner = Spinner("dots", text=Text(self.status(), style="dim"), style="cyan")
         if self._streamed and self.answer is None:
-            return Group(Markdown(self._streamed_tail()), spinner)
+            return Group(markdown(self._streamed_tail()), spinner)
         return spinner
 
     def _paint(self, force: bool = False) -> None:
@@ -258,7 +264,7 @@ class TurnView:
         self.state.add_usage(answer.usage)
         self._paint(force=True)  # drop the streamed preview before printing the final rendering
         self.console.print()
-        self.console.print(Markdown(answer.text))
+        self.console.print(markdown(answer.text))
         if answer.citations:
             self.console.print()
             self.console.print(citation_lines(answer.citations))
