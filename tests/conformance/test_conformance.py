@@ -4,22 +4,16 @@ official MCP conformance scenarios that apply to any server (see conformance_run
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 from conformance_runner import GENERIC_SCENARIOS, require_install, run_scenarios
+from sleuth_testkit import SLEUTH, free_port, serve_http, server_env
 
 pytestmark = pytest.mark.conformance
-
-SLEUTH = Path(sys.executable).with_name("sleuth")
 
 
 def _sql_args(ws: Path) -> list[str]:
@@ -49,47 +43,14 @@ def _docs_args(ws: Path) -> list[str]:
 WORKSPACES: dict[str, Callable[[Path], list[str]]] = {"docs": _docs_args, "sql": _sql_args, "files": _files_args}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _serve(cmd: list[str], port: int, log: Path, start_timeout_s: float = 60.0) -> Iterator[str]:
-    """Run an MCP server command that listens on loopback `port`; yields its MCP URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLEUTH_")}
-    with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
-    try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"{cmd[:3]} exited {proc.returncode}: {log.read_text()[-2000:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"{cmd[:3]} did not listen within {start_timeout_s:.0f} s")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.mark.parametrize("name", list(WORKSPACES))
 def test_server_passes_generic_conformance_scenarios(name: str, tmp_path: Path) -> None:
     require_install()  # skip (or fail under CI) before starting a server for nothing
     ws = tmp_path / "ws"
     ws.mkdir()
-    port = _free_port()
+    port = free_port()
     cmd = [str(SLEUTH), "serve", name, "--workspace", str(ws), "--transport", "http", "--port", str(port)]
-    with _serve(cmd + WORKSPACES[name](ws), port, ws / "server.log") as url:
+    with serve_http(cmd + WORKSPACES[name](ws), port, ws / "server.log", env=server_env(), start_timeout_s=60) as url:
         results = run_scenarios(url, GENERIC_SCENARIOS)
     assert list(results) == GENERIC_SCENARIOS
     failed = {s: r.message for s, r in results.items() if not r.passed}
@@ -102,9 +63,9 @@ def test_server_passes_generic_conformance_scenarios(name: str, tmp_path: Path) 
 def test_runner_reports_failing_checks_and_bad_scenarios(tmp_path: Path) -> None:
     """The runner must not pass what the suite fails: an undocumented tool, an unknown scenario."""
     require_install()
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, str(Path(__file__).with_name("standin_server.py")), str(port)]
-    with _serve(cmd, port, tmp_path / "server.log") as url:
+    with serve_http(cmd, port, tmp_path / "server.log", env=server_env(), start_timeout_s=60) as url:
         results = run_scenarios(url, ["ping", "tools-list", "no-such-scenario"])
     assert results["ping"].passed, results["ping"].message
     assert not results["tools-list"].passed

@@ -6,16 +6,13 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from mcp import StdioServerParameters
 from mcp_types import CallToolResult
+from sleuth_testkit import SLEUTH, free_port, serve_http, server_env
 
-SLEUTH = str(Path(sys.executable).with_name("sleuth"))
 CANARY = "CANARY-7f3a9c-outside-the-root"
 SECRET = "SECRET-d41d8c-denied-inside"
 
@@ -57,11 +54,6 @@ def make_tree(base: Path) -> tuple[Path, Path]:
     return root, outside
 
 
-def server_env() -> dict[str, str]:
-    """The test process's environment without SLEUTH_* settings that could change the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SLEUTH_")}
-
-
 def serve_args(roots: list[Path], workspace: Path, allow_write: bool) -> list[str]:
     args = ["serve", "files", "--workspace", str(workspace)]
     for r in roots:
@@ -71,42 +63,17 @@ def serve_args(roots: list[Path], workspace: Path, allow_write: bool) -> list[st
 
 def stdio_params(roots: list[Path], workspace: Path, allow_write: bool = False) -> StdioServerParameters:
     return StdioServerParameters(
-        command=SLEUTH, args=serve_args(roots, workspace, allow_write), env=server_env(), cwd=str(workspace)
+        command=str(SLEUTH), args=serve_args(roots, workspace, allow_write), env=server_env(), cwd=str(workspace)
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
 def http_server(roots: list[Path], workspace: Path, allow_write: bool = False) -> Iterator[str]:
     """Run `sleuth serve files --transport http` on a free loopback port; yield its MCP URL."""
     port = free_port()
-    cmd = [SLEUTH, *serve_args(roots, workspace, allow_write), "--transport", "http", "--port", str(port)]
-    log = (workspace / f"http-{port}.log").open("wb")
-    proc = subprocess.Popen(cmd, env=server_env(), cwd=workspace, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(workspace / f'http-{port}.log').read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start listening within 30 s")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    cmd = [str(SLEUTH), *serve_args(roots, workspace, allow_write), "--transport", "http", "--port", str(port)]
+    with serve_http(cmd, port, workspace / f"http-{port}.log", env=server_env(), cwd=workspace) as url:
+        yield url
 
 
 def dump(result: object) -> str:

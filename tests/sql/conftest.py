@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from mcp import StdioServerParameters
-
-SLEUTH = Path(sys.executable).with_name("sleuth")
+from sleuth_testkit import SLEUTH, free_port, serve_http
 
 
 @dataclass(frozen=True)
@@ -86,36 +81,14 @@ def stdio_params(ws: SqlWorkspace, *extra: str, env: dict[str, str] | None = Non
     return StdioServerParameters(command=str(SLEUTH), args=args, env=env or {})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def http_server(sql_ws: SqlWorkspace) -> Iterator[str]:
-    """`sleuth serve sql --transport http` on a free loopback port; yields the MCP URL."""
+def http_server(sql_ws: SqlWorkspace, tmp_path: Path) -> Iterator[str]:
+    """`sleuth serve sql --transport http` on a free loopback port; yields the MCP URL.
+
+    The server inherits this process's environment, so a test can set SLEUTH_* for it.
+    """
     port = free_port()
     cmd = [str(SLEUTH), "serve", "sql", "--workspace", str(sql_ws.root), "--db", str(sql_ws.db)]
     cmd += ["--data", str(sql_ws.data), "--transport", "http", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("HTTP server did not start within 30 s")
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve_http(cmd, port, tmp_path / "sql-http.log") as url:
+        yield url

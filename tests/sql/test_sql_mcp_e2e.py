@@ -158,7 +158,7 @@ async def test_read_write_opt_in_exposes_a_destructive_write_tool(sql_ws: SqlWor
 async def test_a_missing_database_fails_fast_with_one_clear_line(tmp_path: Path) -> None:
     import subprocess
 
-    from tests.sql.conftest import SLEUTH
+    from sleuth_testkit import SLEUTH
 
     proc = subprocess.run(
         [str(SLEUTH), "serve", "sql", "--workspace", str(tmp_path), "--db", str(tmp_path / "nope.duckdb")],
