@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sleuth_testkit import free_port, serve_http
 
 from agent.mcp_bridge import ServerConfig
 
@@ -21,42 +20,18 @@ HERE = Path(__file__).parent
 TEST_SERVER = HERE / "thirdparty_server.py"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stdio_server(name: str, tools: str | None = None) -> ServerConfig:
     args = [str(TEST_SERVER), name] + (["--tools", tools] if tools else [])
     return ServerConfig(name, command=sys.executable, args=args)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"test server exited early with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"test server did not listen on port {port} within {timeout_s} s")
-
-
 @pytest.fixture(scope="module")
-def http_server() -> Iterator[str]:
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`beta` over Streamable HTTP with `lookup` (clashes with stdio servers) and `report`."""
     port = free_port()
     cmd = [sys.executable, str(TEST_SERVER), "beta", "--tools", "lookup,report", "--http", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with serve_http(cmd, port, tmp_path_factory.mktemp("beta") / "server.log") as url:
+        yield url
 
 
 # -- PostgreSQL: a real server started for the session -----------------------------------------

@@ -10,9 +10,10 @@ import sys
 import pytest
 import pytest_asyncio
 from langchain_core.messages import ToolMessage
+from sleuth_testkit import free_port, wait_for_port
 
 from agent.mcp_bridge import MCPBridge, ServerConfig, ToolOutcome
-from tests.agent_infra.conftest import free_port, stdio_server
+from tests.agent_infra.conftest import stdio_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -148,7 +149,7 @@ async def test_unreachable_http_server_is_a_problem() -> None:
 async def test_http_server_that_went_away_is_reconnected_when_back() -> None:
     import subprocess
 
-    from tests.agent_infra.conftest import TEST_SERVER, wait_for_port
+    from tests.agent_infra.conftest import TEST_SERVER
 
     port = free_port()
 

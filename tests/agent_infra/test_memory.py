@@ -112,7 +112,7 @@ async def test_bad_checkpoint_urls_get_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not a postgresql:// URL"):
         async with open_checkpointer(Settings(workspace=tmp_path, agent={"checkpoint_url": "mysql://x/y"})):
             pass
-    from tests.agent_infra.conftest import free_port
+    from sleuth_testkit import free_port
 
     url = f"postgresql://sleuth:secret@127.0.0.1:{free_port()}/db_{uuid.uuid4().hex[:6]}"
     with pytest.raises(SleuthError, match=r"cannot use PostgreSQL at postgresql://\*\*\*@127\.0\.0\.1") as info:

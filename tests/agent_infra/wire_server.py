@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from sleuth_testkit import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -191,7 +191,7 @@ class WireServer:
     def __init__(self) -> None:
         self.queue: list[Reply | Failure] = []
         self.requests: list[dict[str, Any]] = []
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         app = Starlette(
             routes=[
@@ -250,9 +250,3 @@ async def _drip(events: list[bytes]) -> AsyncIterator[bytes]:
     for e in events:
         yield e
         await asyncio.sleep(0.005)  # separate network writes, so the client sees a real stream
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
