@@ -211,9 +211,12 @@ def rank(
                 "dense search needs embeddings, and this index was built without them; "
                 "re-run `sleuth ingest --embeddings`, or use mode='bm25' or 'hybrid'"
             )
-        return Ranking(
-            gen.bm25(query, k, mask), "bm25", "embeddings were not built for this index; hybrid fell back to BM25"
+        why = (
+            "embeddings were not built for this index"
+            if gen.embeddings is None
+            else f"the configured embedding model is not the index's ({gen.dense_model_id})"
         )
+        return Ranking(gen.bm25(query, k, mask), "bm25", f"{why}; hybrid fell back to BM25")
     qvec = embed_query(query)
     if mode == "dense":
         return Ranking(gen.dense(qvec, k, mask), "dense", None)

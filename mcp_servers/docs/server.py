@@ -12,6 +12,7 @@ import functools
 import re
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 from mcp_servers.docs import layout
 from mcp_servers.docs.search import Generation, IndexHandle, SearchError, rank
 from sleuth.config import Settings
+from sleuth.errors import SleuthError
 from sleuth.logs import get_logger
 
 log = get_logger(__name__)
@@ -167,7 +169,7 @@ class DocsService:
                     f"({gen.dense_model_id}); re-run `sleuth ingest --embeddings`"
                 )
             ranking = rank(gen, query, k, mode, mask, embed)
-        except SearchError as exc:
+        except (SearchError, SleuthError) as exc:
             raise ToolError(str(exc)) from None
         passages = [gen.passage(h.row, h.score) for h in ranking.hits]
         note = ranking.note
@@ -182,8 +184,6 @@ class DocsService:
         """Accept workspace-relative or absolute prefixes; index names are workspace-relative."""
         if not path_prefix:
             return None
-        from pathlib import Path
-
         p = path_prefix.strip()
         if Path(p).is_absolute():
             try:
