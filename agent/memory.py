@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -57,42 +58,39 @@ def _pg_error(url: str, exc: Exception) -> SleuthError:
 
 
 @asynccontextmanager
-async def _postgres(cls: Any, url: str) -> AsyncIterator[Any]:
-    """Connect and run migrations; connection trouble becomes one SleuthError with the fix."""
+async def _open_backend(settings: Settings, postgres_cls: Any, sqlite_cls: Any, sqlite: Path) -> AsyncIterator[Any]:
+    """Postgres at agent.checkpoint_url when set, else the SQLite file; migrated, and closed on exit.
+
+    Checkpointer and store share this so both pick the same backend the same way; Postgres trouble
+    becomes one SleuthError with the fix.
+    """
+    url = _postgres_url(settings)
     async with AsyncExitStack() as stack:
-        try:
-            obj = await stack.enter_async_context(cls.from_conn_string(url))
+        if url is None:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            obj = await stack.enter_async_context(sqlite_cls.from_conn_string(str(sqlite)))
             await obj.setup()
-        except Exception as exc:
-            raise _pg_error(url, exc) from exc
+        else:
+            try:
+                obj = await stack.enter_async_context(postgres_cls.from_conn_string(url))
+                await obj.setup()
+            except Exception as exc:
+                raise _pg_error(url, exc) from exc
         yield obj
 
 
 @asynccontextmanager
 async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver]:
     """The checkpointer for this workspace, set up and ready; closed on exit."""
-    url = _postgres_url(settings)
-    if url is not None:
-        async with _postgres(AsyncPostgresSaver, url) as saver:
-            yield saver
-        return
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as saver:
-        await saver.setup()
+    async with _open_backend(settings, AsyncPostgresSaver, AsyncSqliteSaver, settings.checkpoint_db) as saver:
         yield saver
 
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[BaseStore]:
     """The long-term store for this workspace (SQLite file, or Postgres at agent.checkpoint_url)."""
-    url = _postgres_url(settings)
-    if url is not None:
-        async with _postgres(AsyncPostgresStore, url) as store:
-            yield store
-        return
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteStore.from_conn_string(str(settings.state_dir / "memory.sqlite")) as store:
-        await store.setup()
+    memory_db = settings.state_dir / "memory.sqlite"
+    async with _open_backend(settings, AsyncPostgresStore, AsyncSqliteStore, memory_db) as store:
         yield store
 
 
