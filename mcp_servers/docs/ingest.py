@@ -410,14 +410,16 @@ def ingest(
                 progress("parse", n, len(files))
         report.unchanged = len(unchanged)
         report.deleted = sorted(set(prev.sources) - seen) if prev is not None else []
-        prev_dense = prev is not None and bool(prev.manifest.get("embeddings"))
+        prev_dense = prev.manifest.get("embeddings") if prev is not None else None
+        want_dense = {"model_path": _model_path(settings)} if settings.docs.embeddings else None
         if (
             prev is not None
             and same_params
             and not report.new
             and not report.changed
             and not report.deleted
-            and prev_dense == settings.docs.embeddings
+            and (prev_dense or {}).get("model_path") == (want_dense or {}).get("model_path")
+            and bool(prev_dense) == bool(want_dense)
             and not any(src in prev.sources for src, _ in report.failed)
         ):
             report.up_to_date = True
@@ -437,6 +439,12 @@ def ingest(
     report.seconds = time.perf_counter() - started
     log.info("ingest done", generation=report.generation, chunks=report.chunks, seconds=round(report.seconds, 2))
     return report
+
+
+def _model_path(settings: Settings) -> str | None:
+    """The configured embedding model (None = the bundled one), as recorded in the manifest."""
+    path = settings.docs.embedding_model_path
+    return str(path) if path is not None else None
 
 
 def _order(chunks: _Columns) -> None:
@@ -469,7 +477,7 @@ def _publish(
         if settings.docs.embeddings:
             matrix, keys, model_id = _embed(settings, texts, prev, embedding_cache, report, progress)
             np.save(tmp / layout.EMBEDDINGS, matrix)
-            dense = {"model_id": model_id, "dim": int(matrix.shape[1])}
+            dense = {"model_id": model_id, "dim": int(matrix.shape[1]), "model_path": _model_path(settings)}
         _build_bm25(tmp / layout.BM25_DIR, texts, progress)
         _write_db(tmp / layout.CHUNKS_DB, chunks, sources, keys)
         manifest = {
