@@ -1,4 +1,8 @@
-"""act: one model step of the ReAct loop, with the tools bound, inside the turn's budgets."""
+"""act: one model step of the ReAct loop, with the tools bound, inside the turn's budgets.
+
+A message the plan judged trivial (a greeting) is answered without tools; once reflection asks for
+a correction, the tools are bound again whatever the plan said.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +56,8 @@ def make_act(deps: Deps):
         if stop:
             return {"stop_reason": stop, "_step": {"stopped": stop}}
         messages = [SystemMessage(system_prompt(deps, state)), *state.get("messages", [])]
-        reply = await bound.ainvoke(messages, config)
+        trivial = (state.get("plan") or {}).get("needs_tools") is False and not state.get("corrections")
+        reply = await (deps.model if trivial else bound).ainvoke(messages, config)
         assert isinstance(reply, AIMessage)
         update: dict[str, Any] = {
             "messages": [reply],
