@@ -159,19 +159,7 @@ class Sandbox:
         except FileNotFoundError:
             raise FilesError(f"{target.display} does not exist") from None
         check_regular(st, target.display)
-        try:
-            fd = os.open(target.real, _OPEN_FLAGS)
-        except OSError as exc:
-            raise FilesError(f"cannot open {target.display}: {exc.strerror}") from None
-        try:
-            fst = os.fstat(fd)
-            check_regular(fst, target.display)
-            if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino) or not self.fd_inside(fd, target):
-                raise FilesError(f"{target.display} changed while it was being opened; access refused")
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd, fst
+        return self._open_same(target.real, st, target.display, target)
 
     def open_walked(self, real: str, st: os.stat_result, shown: str) -> tuple[int, os.stat_result]:
         """Open a file found by `walk` (whose descriptor-based walk proves it is inside the root).
@@ -180,6 +168,14 @@ class Sandbox:
         swapped since the walk, the inode differs and the file is refused. Cheaper than `open_file`
         (no lstat, no /proc lookup), which matters when searching thousands of files.
         """
+        return self._open_same(real, st, shown)
+
+    def _open_same(
+        self, real: str, st: os.stat_result, shown: str, target: Target | None = None
+    ) -> tuple[int, os.stat_result]:
+        """Open `real` read-only and keep it only if it is the regular, singly linked inode `st` that was
+        checked (and, given `target`, the kernel confirms it is inside the root); otherwise close and refuse.
+        """
         try:
             fd = os.open(real, _OPEN_FLAGS)
         except OSError as exc:
@@ -187,7 +183,9 @@ class Sandbox:
         try:
             fst = os.fstat(fd)
             check_regular(fst, shown)
-            if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+            if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino) or (
+                target is not None and not self.fd_inside(fd, target)
+            ):
                 raise FilesError(f"{shown} changed while it was being opened; access refused")
         except BaseException:
             os.close(fd)
