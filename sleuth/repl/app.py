@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -37,11 +40,28 @@ log = get_logger(__name__)
 PROMPT = HTML("<ansicyan><b>sleuth</b></ansicyan> <b>›</b> ")
 
 
+EXIT_GRACE_S = 15.0
+
+
 def run_repl(settings: Settings, resume: str | None = None) -> None:
     """Entry point of `sleuth chat`."""
     _silence_console_logging()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(settings, resume))
+
+
+def _exit_watchdog(grace_s: float) -> None:
+    """Once the user has quit, the process must end: if some library thread still holds it after
+    `grace_s` (a stuck import or an unclosed connection), log who and leave anyway."""
+
+    def watch() -> None:
+        time.sleep(grace_s)
+        alive = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+        log.warning("forced exit: threads still running after quit", threads=alive)
+        logging.shutdown()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sleuth-exit-watchdog", daemon=True).start()
 
 
 def _silence_console_logging() -> None:
@@ -112,8 +132,9 @@ def _session(ctx: commands.Ctx) -> PromptSession[str]:
 class Interrupts:
     """SIGINT (Ctrl-C while a turn runs, the tty in cooked mode) cancels that input's task only.
 
-    Installed once for the whole session: a Ctrl-C between inputs is ignored instead of killing the
-    REPL, and the prompt handles its own Ctrl-C as a key (raw mode).
+    Installed anew for every input, because the prompt (prompt_toolkit's handle_sigint) replaces the
+    loop's SIGINT handler while it runs and removes it afterwards. Left installed after the input,
+    so a late Ctrl-C before the next prompt is ignored instead of killing the REPL.
     """
 
     def __init__(self) -> None:
@@ -129,6 +150,7 @@ class Interrupts:
 
     async def run(self, console: Console, job: Awaitable[bool | None]) -> bool | None:
         """Run one input as a cancellable task; its errors become one line plus the fix."""
+        self.install()
         task = self.task = asyncio.ensure_future(job)
         try:
             return await task
@@ -158,7 +180,6 @@ async def _main(settings: Settings, resume: str | None) -> None:
 
     session.app.after_render += start_agent
     interrupts = Interrupts()
-    interrupts.install()
     console.print(
         Text.assemble(
             ("Sleuth", "bold cyan"),
@@ -187,6 +208,7 @@ async def _main(settings: Settings, resume: str | None) -> None:
                 break
             background.append(asyncio.create_task(_refresh_threads(ctx)))
     finally:
+        _exit_watchdog(EXIT_GRACE_S)
         for task in background:
             task.cancel()
         await ctx.host.close()

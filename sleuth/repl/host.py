@@ -112,6 +112,7 @@ class AgentHost:
     async def close(self) -> None:
         if self._task is None:
             return
+        began = time.monotonic()
         self._stop.set()
         if not self._ready.is_set():  # quitting while things still start: do not wait for them
             self._task.cancel()
@@ -121,3 +122,4 @@ class AgentHost:
             log.warning("agent did not stop in time")
         except Exception as exc:  # shutting down: log it, do not bother the user
             log.warning("agent stop failed", exc_info=exc)
+        log.info("agent stopped", seconds=round(time.monotonic() - began, 3))
