@@ -60,15 +60,26 @@ def fix_dump(text: str) -> str:
     return text
 
 
-def load_dump(sql_file: Path, out_dir: Path) -> LoadReport:
-    """One dump into `<out_dir>/<name>.duckdb` (replaced if present), statement by statement.
-
-    Loaded in memory, then copied to the file in one go: row-by-row commits to a file are ~100x slower.
-    """
+def _fresh_db_path(out_dir: Path, name: str) -> Path:
+    """`<out_dir>/<name>.duckdb` with any previous file (and its WAL) removed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{sql_file.stem}.duckdb"
+    path = out_dir / f"{name}.duckdb"
     for p in (path, path.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
+    return path
+
+
+def _save_memory_db(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Copy the in-memory database to `path` in one go: loading in memory first is ~100x faster than
+    row-by-row commits to a file."""
+    con.execute(f"ATTACH '{path}' AS out")
+    con.execute("COPY FROM DATABASE memory TO out")
+    con.execute("DETACH out")
+
+
+def load_dump(sql_file: Path, out_dir: Path) -> LoadReport:
+    """One dump into `<out_dir>/<name>.duckdb` (replaced if present), statement by statement."""
+    path = _fresh_db_path(out_dir, sql_file.stem)
     report = LoadReport(sql_file.stem, path)
     con = duckdb.connect(":memory:")
     try:
@@ -80,9 +91,7 @@ def load_dump(sql_file: Path, out_dir: Path) -> LoadReport:
                 con.execute(stmt)
             except duckdb.Error as exc:
                 report.failed.append(f"{stmt.query.strip()[:80]}: {str(exc).splitlines()[0]}")
-        con.execute(f"ATTACH '{path}' AS out")
-        con.execute("COPY FROM DATABASE memory TO out")
-        con.execute("DETACH out")
+        _save_memory_db(con, path)
     finally:
         con.close()
     return report
@@ -90,9 +99,7 @@ def load_dump(sql_file: Path, out_dir: Path) -> LoadReport:
 
 def load_chinook(sqlite_file: Path, out_dir: Path) -> Path:
     """Chinook's tables copied into `<out_dir>/chinook.duckdb` through Python's sqlite3."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "chinook.duckdb"
-    path.unlink(missing_ok=True)
+    path = _fresh_db_path(out_dir, "chinook")
     src = sqlite3.connect(f"file:{sqlite_file}?mode=ro", uri=True)
     con = duckdb.connect(":memory:")
     try:
@@ -109,9 +116,7 @@ def load_chinook(sqlite_file: Path, out_dir: Path) -> Path:
                 chunk = rows[i : i + 500]
                 params = [v for row in chunk for v in row]
                 con.execute(f'INSERT INTO "{table}" VALUES {", ".join(marks for _ in chunk)}', params)
-        con.execute(f"ATTACH '{path}' AS out")
-        con.execute("COPY FROM DATABASE memory TO out")
-        con.execute("DETACH out")
+        _save_memory_db(con, path)
     finally:
         con.close()
         src.close()
