@@ -144,17 +144,10 @@ class OpenAIFormat:
 
     @staticmethod
     def events(r: Reply, model: str, include_usage: bool) -> list[bytes]:
+        head = {"id": "chatcmpl-wire", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": model}
+
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return _sse(
-                None,
-                {
-                    "id": "chatcmpl-wire",
-                    "object": "chat.completion.chunk",
-                    "created": 1_700_000_000,
-                    "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                },
-            )
+            return _sse(None, {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
         out = [chunk({"role": "assistant", "content": ""})]
         out += [chunk({"content": piece}) for piece in r.text]
@@ -164,19 +157,7 @@ class OpenAIFormat:
             out += [chunk({"tool_calls": [{"index": n, "function": {"arguments": p}}]}) for p in _json_pieces(args)]
         out.append(chunk({}, "tool_calls" if r.tool_calls else "stop"))
         if include_usage:
-            out.append(
-                _sse(
-                    None,
-                    {
-                        "id": "chatcmpl-wire",
-                        "object": "chat.completion.chunk",
-                        "created": 1_700_000_000,
-                        "model": model,
-                        "choices": [],
-                        "usage": OpenAIFormat.usage(r),
-                    },
-                )
-            )
+            out.append(_sse(None, {**head, "choices": [], "usage": OpenAIFormat.usage(r)}))
         out.append(_sse(None, "[DONE]"))
         return out
 
