@@ -50,8 +50,16 @@ def trivial_server() -> MCPServer:
     @server.tool(annotations=ro)
     def search_docs(query: str) -> dict[str, Any]:
         """Search the docs."""
-        return {"passages": [{"citation_id": "d:00000000aa", "source": "docs/policy.md",
-                              "heading_path": ["Policy", "Returns"], "text": "Returns are accepted within 30 days."}]}
+        return {
+            "passages": [
+                {
+                    "citation_id": "d:00000000aa",
+                    "source": "docs/policy.md",
+                    "heading_path": ["Policy", "Returns"],
+                    "text": "Returns are accepted within 30 days.",
+                }
+            ]
+        }
 
     @server.tool(annotations=ro)
     def run_query(sql: str) -> dict[str, Any]:
@@ -80,8 +88,13 @@ class InProcessBridge:
 
     def langchain_tools(self) -> list[BaseTool]:
         return [
-            StructuredTool(name=t.qualified_name, description=t.description, args_schema=t.input_schema,
-                           coroutine=_unused, response_format="content_and_artifact")
+            StructuredTool(
+                name=t.qualified_name,
+                description=t.description,
+                args_schema=t.input_schema,
+                coroutine=_unused,
+                response_format="content_and_artifact",
+            )
             for t in self.tools
         ]
 
@@ -94,15 +107,25 @@ def script(turns: int) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     for _ in range(turns):
         steps += [
-            {"structured": {"sources": ["docs", "sql", "files"], "subquestions": [], "needs_tools": True,
-                            "remember": []}},
-            {"tool_calls": [
-                {"name": "search_docs", "args": {"query": "returns"}},
-                {"name": "run_query", "args": {"sql": "SELECT count(*) AS n FROM stores"}},
-                {"name": "read_file", "args": {"path": "files/notes.txt"}},
-            ]},
-            {"text": "Returns are accepted within 30 days [d:00000000aa]. "
-                     "The warehouse moved to Denver [file:files/notes.txt:1]."},
+            {
+                "structured": {
+                    "sources": ["docs", "sql", "files"],
+                    "subquestions": [],
+                    "needs_tools": True,
+                    "remember": [],
+                }
+            },
+            {
+                "tool_calls": [
+                    {"name": "search_docs", "args": {"query": "returns"}},
+                    {"name": "run_query", "args": {"sql": "SELECT count(*) AS n FROM stores"}},
+                    {"name": "read_file", "args": {"path": "files/notes.txt"}},
+                ]
+            },
+            {
+                "text": "Returns are accepted within 30 days [d:00000000aa]. "
+                "The warehouse moved to Denver [file:files/notes.txt:1]."
+            },
             {"structured": {"supported": ["all"], "unsupported": [], "missing": [], "verdict": "pass"}},
         ]
     return steps
@@ -115,8 +138,15 @@ async def run(turns: int, warmup: int) -> dict[str, Any]:
         async with Client(server) as client:
             listed = await client.list_tools()
             tools = [
-                BridgedTool(server=s, name=t.name, qualified_name=t.name, description=t.description or t.name,
-                            input_schema=dict(t.input_schema), read_only=True, destructive=False)
+                BridgedTool(
+                    server=s,
+                    name=t.name,
+                    qualified_name=t.name,
+                    description=t.description or t.name,
+                    input_schema=dict(t.input_schema),
+                    read_only=True,
+                    destructive=False,
+                )
                 for t, s in zip(listed.tools, ["docs", "sql", "files"], strict=True)
             ]
             model = ScriptedChatModel(steps=script(turns + warmup))

@@ -51,7 +51,7 @@ async def _ask(sleuth: Sleuth, question: str, thread_id: str | None, out: TextIO
             err.write(f"warning: {name} server unavailable: {problem}\n")
         async for ev in sleuth.stream(question, thread):
             code = _show(ev, out, err, code)
-    err.write(f"thread: {thread} (continue with: sleuth ask --thread {thread} \"...\")\n")
+    err.write(f'thread: {thread} (continue with: sleuth ask --thread {thread} "...")\n')
     return code
 
 

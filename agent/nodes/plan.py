@@ -51,9 +51,7 @@ def _is_user(m: AnyMessage) -> bool:
 def memory_text(facts: list[str]) -> str:
     if not facts:
         return ""
-    return "Facts the user asked you to remember (from earlier conversations):\n" + "\n".join(
-        f"- {f}" for f in facts
-    )
+    return "Facts the user asked you to remember (from earlier conversations):\n" + "\n".join(f"- {f}" for f in facts)
 
 
 def make_plan(deps: Deps):

@@ -30,14 +30,20 @@ def strategies(state: SleuthState, problems: list[str], servers: list[str]) -> l
     turn_errors = [m for m in _turn_tool_messages(state) if m.status == "error"]
     sql_errors = [m for m in turn_errors if (m.name or "").endswith("run_query")]
     if sql_errors:
-        out.append("Fix the SQL using the error message of the failed query (check table and column names "
-                   "with describe_table), then run it again.")
+        out.append(
+            "Fix the SQL using the error message of the failed query (check table and column names "
+            "with describe_table), then run it again."
+        )
     if kinds & {"unknown_citation", "citation_not_retrieved"}:
-        out.append("Cite only ids that appear in tool results of this turn; fetch a passage or read the file "
-                   "lines before citing them.")
+        out.append(
+            "Cite only ids that appear in tool results of this turn; fetch a passage or read the file "
+            "lines before citing them."
+        )
     if kinds & {"number_not_in_evidence", "unsupported_claim"}:
-        out.append("Re-check every number and claim against the tool results; query or search for the exact "
-                   "figure instead of estimating it, or drop the claim.")
+        out.append(
+            "Re-check every number and claim against the tool results; query or search for the exact "
+            "figure instead of estimating it, or drop the claim."
+        )
     if kinds & {"uncited_claim", "unsupported_sentence"}:
         out.append("Give every factual sentence a citation to the result that supports it, or remove it.")
     ev = Evidence.from_dict(state.get("evidence"))

@@ -86,8 +86,12 @@ def make_tools(deps: Deps):
             if sig in seen or sig in batch:
                 repeats += 1
                 results[call["id"]] = _message(
-                    call, server, tool, "Refused: this exact call was already made in this turn; its result is "
-                    "above. Use it, change the arguments, or answer.", True
+                    call,
+                    server,
+                    tool,
+                    "Refused: this exact call was already made in this turn; its result is "
+                    "above. Use it, change the arguments, or answer.",
+                    True,
                 )
                 continue
             batch.add(sig)

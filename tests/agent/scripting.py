@@ -50,8 +50,14 @@ def answer_of(evs: list[events.Event]) -> events.Answer:
 
 
 def plan(*sources: str, needs_tools: bool = True, remember: list[str] | None = None) -> dict[str, Any]:
-    return {"structured": {"sources": list(sources), "subquestions": [], "needs_tools": needs_tools,
-                           "remember": remember or []}}
+    return {
+        "structured": {
+            "sources": list(sources),
+            "subquestions": [],
+            "needs_tools": needs_tools,
+            "remember": remember or [],
+        }
+    }
 
 
 PASS = {"structured": {"supported": ["all"], "unsupported": [], "missing": [], "verdict": "pass"}}

@@ -23,9 +23,7 @@ async def test_identical_repeated_calls_are_refused_then_stopped(start) -> None:
 
 
 async def test_max_steps_stops_the_loop(start) -> None:
-    steps = [plan("sql")] + [
-        {"tool_calls": [call("run_query", sql=f"SELECT {n} AS n")]} for n in range(1, 6)
-    ]
+    steps = [plan("sql")] + [{"tool_calls": [call("run_query", sql=f"SELECT {n} AS n")]} for n in range(1, 6)]
     sleuth = await start(steps, max_steps=3)
     evs = await collect(sleuth.stream("Count to five", "t-steps"))
     assert len(of(evs, events.ToolCallStarted)) == 3

@@ -24,8 +24,10 @@ async def test_docs_question_gets_a_cited_answer(start) -> None:
         [
             plan("docs"),
             {"tool_calls": [call("search_docs", query="return window days", k=3)]},
-            {"expect": RETURN_WINDOW, "text": f"Most items can be returned within 30 calendar days of the order "
-             f"date [{RETURN_WINDOW}]."},
+            {
+                "expect": RETURN_WINDOW,
+                "text": f"Most items can be returned within 30 calendar days of the order date [{RETURN_WINDOW}].",
+            },
             PASS,
         ]
     )
@@ -95,11 +97,13 @@ async def test_independent_tool_calls_overlap(start) -> None:
     sleuth = await start(
         [
             plan("docs", "sql", "files"),
-            {"tool_calls": [
-                call("search_docs", query="return window", k=2),
-                call("run_query", sql="SELECT count(*) AS n FROM stores"),
-                call("search_files", pattern="Denver"),
-            ]},
+            {
+                "tool_calls": [
+                    call("search_docs", query="return window", k=2),
+                    call("run_query", sql="SELECT count(*) AS n FROM stores"),
+                    call("search_files", pattern="Denver"),
+                ]
+            },
             {"text": "Kestrel has 5 stores [sql:{q1}]."},
             PASS,
         ]
@@ -115,14 +119,19 @@ async def test_untrusted_text_is_delimited_flagged_and_cannot_skip_approval(star
     sleuth = await start(
         [
             plan("files"),
-            {"tool_calls": [
-                call("read_file", path="files/notes/vendor-notes.txt"),
-                call("search_docs", query="vendor portal invoices", k=2),
-            ]},
+            {
+                "tool_calls": [
+                    call("read_file", path="files/notes/vendor-notes.txt"),
+                    call("search_docs", query="vendor portal invoices", k=2),
+                ]
+            },
             # the scripted model behaves as if the injected text had steered it
             {"tool_calls": [call("write_file", path="files/notes/owned.txt", content="pwned")]},
-            {"expect": "rejected", "text": "The Swan Island DC handles vendor deliveries on weekdays "
-             "[file:files/notes/vendor-notes.txt:3]."},
+            {
+                "expect": "rejected",
+                "text": "The Swan Island DC handles vendor deliveries on weekdays "
+                "[file:files/notes/vendor-notes.txt:3].",
+            },
             PASS,
         ]
     )

@@ -23,10 +23,14 @@ async def test_langgraph_json_factory_runs_a_turn(workspace: Path, monkeypatch) 
     factory = getattr(mod, attr)
 
     script = workspace / "server-entry.yaml"
-    script.write_text(yaml.safe_dump([
-        {"structured": {"sources": [], "subquestions": [], "needs_tools": False, "remember": []}},
-        {"text": "Hello from the LangGraph server entry."},
-    ]))
+    script.write_text(
+        yaml.safe_dump(
+            [
+                {"structured": {"sources": [], "subquestions": [], "needs_tools": False, "remember": []}},
+                {"text": "Hello from the LangGraph server entry."},
+            ]
+        )
+    )
     monkeypatch.setenv("SLEUTH_WORKSPACE", str(workspace))
     monkeypatch.setenv("SLEUTH_AGENT__MODEL", f"scripted:{script}")
     monkeypatch.setenv("SLEUTH_AGENT__GRADER_MODEL", f"scripted:{script}")

@@ -12,24 +12,36 @@ def ev() -> Evidence:
     e = Evidence()
     e.add_result(
         "search_docs",
-        {"passages": [{
-            "citation_id": "d:3f9a1c2b7e",
-            "source": "docs/policies/returns.md",
-            "heading_path": ["Returns", "Return window"],
-            "text": "Customers may return unworn items within 30 days of delivery for a full refund. "
+        {
+            "passages": [
+                {
+                    "citation_id": "d:3f9a1c2b7e",
+                    "source": "docs/policies/returns.md",
+                    "heading_path": ["Returns", "Return window"],
+                    "text": "Customers may return unworn items within 30 days of delivery for a full refund. "
                     "Sale items are final. Late returns need a manager's approval.",
-        }]},
+                }
+            ]
+        },
         "",
     )
     e.add_result(
         "run_query",
-        {"query_id": "q_1a2b3c", "sql": "SELECT region, SUM(amount) AS revenue FROM orders GROUP BY region",
-         "columns": ["region", "revenue"], "rows": [["West", 1234.5], ["East", 987]], "row_count": 2},
+        {
+            "query_id": "q_1a2b3c",
+            "sql": "SELECT region, SUM(amount) AS revenue FROM orders GROUP BY region",
+            "columns": ["region", "revenue"],
+            "rows": [["West", 1234.5], ["East", 987]],
+            "row_count": 2,
+        },
     )
     e.add_result(
         "read_file",
-        {"path": "files/notes/ops.txt", "start_line": 1,
-         "lines": [{"line": 1, "text": "Warehouse moved to Denver in March."}, {"line": 2, "text": "Staff: 42"}]},
+        {
+            "path": "files/notes/ops.txt",
+            "start_line": 1,
+            "lines": [{"line": 1, "text": "Warehouse moved to Denver in March."}, {"line": 2, "text": "Staff: 42"}],
+        },
     )
     match = {"path": "files/a.md", "line": 7, "text": "Dock 3 closed"}
     e.add_result("search_files", {"pattern": "x", "matches": [match]})
@@ -64,8 +76,10 @@ def test_gold_answer_passes(ev: Evidence) -> None:
         (lambda a: a.replace("1,234.50", "1,334.50"), "number_not_in_evidence"),
         (lambda a: a.replace("30 days", "45 days"), "number_not_in_evidence"),
         (lambda a: a.replace("2,221.5", "2,500"), "number_not_in_evidence"),
-        (lambda a: a + "\n\nSale items can be exchanged for store credit at any Kestrel location [d:3f9a1c2b7e].",
-         "unsupported_sentence"),
+        (
+            lambda a: a + "\n\nSale items can be exchanged for store credit at any Kestrel location [d:3f9a1c2b7e].",
+            "unsupported_sentence",
+        ),
         (lambda a: a + "\n\nThe company employs 57 people in its distribution center.", "uncited_claim"),
         (lambda a: a.replace("[d:3f9a1c2b7e]", "[doc:returns.md]"), "unknown_citation"),
     ],
@@ -108,7 +122,9 @@ def test_no_evidence_and_abstention() -> None:
 
 def test_refs_and_numbers_parse() -> None:
     assert parse_refs("a [d:3f9a1c2b7e; sql:q_1, file:docs/a b.md:3-5] b") == [
-        ("doc", "d:3f9a1c2b7e"), ("sql", "q_1"), ("file", "docs/a b.md:3-5")
+        ("doc", "d:3f9a1c2b7e"),
+        ("sql", "q_1"),
+        ("file", "docs/a b.md:3-5"),
     ]
     assert [n.value for n in extract_numbers("$1.2 million, 3.5%, 1,000 [1] v2 Q4")] == [1200000, 3.5, 1000]
 

@@ -1,8 +1,8 @@
 """Run one Sleuth turn in its own process and print its events as JSON lines (for restart/kill tests).
 
-    python turn_runner.py WORKSPACE SCRIPT.json THREAD ask QUESTION
-    python turn_runner.py WORKSPACE SCRIPT.json THREAD resume
-    python turn_runner.py WORKSPACE SCRIPT.json THREAD decide approve|reject
+python turn_runner.py WORKSPACE SCRIPT.json THREAD ask QUESTION
+python turn_runner.py WORKSPACE SCRIPT.json THREAD resume
+python turn_runner.py WORKSPACE SCRIPT.json THREAD decide approve|reject
 """
 
 from __future__ import annotations
