@@ -23,9 +23,7 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,8 +40,8 @@ from mcp import Client, StdioServerParameters  # noqa: E402
 from mcp_servers.sql.server import create_server  # noqa: E402
 from mcp_servers.sql.service import SqlService  # noqa: E402
 from sleuth.config import SqlSettings  # noqa: E402
+from tests.sleuth_testkit import SLEUTH, free_port, serve_http  # noqa: E402
 
-SLEUTH = Path(sys.executable).with_name("sleuth")
 QUERIES = {
     "point": "SELECT id, region, amount FROM orders WHERE id = 4242",
     "group_by": "SELECT region, count(*) AS n, sum(amount) AS total FROM orders GROUP BY region ORDER BY region",
@@ -108,24 +106,6 @@ def floor(client: Client) -> Call:
     return call
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("HTTP server exited during start-up")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError("HTTP server did not start")
-
-
 async def run(calls: int, rows: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_sql_"))
     db = tmp / "bench.duckdb"
@@ -142,18 +122,12 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
             raise RuntimeError(r.content)
 
     args = ["serve", "sql", "--workspace", str(tmp), "--db", str(db), "--log-level", "error"]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(SLEUTH), *args, "--transport", "http", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
     results: dict[str, dict[str, Any]] = {}
-    try:
-        _wait_port(port, proc)
+    with serve_http([str(SLEUTH), *args, "--transport", "http", "--port", str(port)], port, tmp / "http.log") as url:
         async with (
             Client(StdioServerParameters(command=str(SLEUTH), args=args), read_timeout_seconds=60) as stdio,
-            Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as http,
+            Client(url, read_timeout_seconds=60) as http,
         ):
             modes = {
                 "direct": direct,
@@ -166,9 +140,6 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
             for name, sql in QUERIES.items():
                 samples = await interleaved(modes, sql, calls)
                 results[name] = {mode: summary(s) for mode, s in samples.items()}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
     for modes_ in results.values():
         base = modes_["direct"]["p50_ms"]

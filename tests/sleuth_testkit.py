@@ -1,6 +1,7 @@
 """Helpers shared by several test folders: loopback ports and real server subprocesses.
 
-Importable as `sleuth_testkit` from any test folder (tests/conftest.py puts tests/ on sys.path).
+Importable as `sleuth_testkit` from any test folder (tests/conftest.py puts tests/ on sys.path), and
+as `tests.sleuth_testkit` from scripts that put the repo root on sys.path (scripts/bench_sql.py).
 """
 
 from __future__ import annotations
