@@ -78,7 +78,7 @@ def tool_line(number: int, call: ev.ToolCallStarted, done: ev.ToolCallFinished |
     mark, style = ("✗", "red") if done is not None and done.is_error else ("✓", "green")
     tail = Text()
     if done is not None:
-        summary = first_line(done.text, 40)
+        summary = first_line(done.text, 36)
         if summary:
             tail.append(f" → {summary}", style="red" if done.is_error else "")
         tail.append(f" · {done.elapsed_ms:.0f} ms", style="dim")
@@ -153,6 +153,7 @@ class TurnView:
         self._streamed: list[str] = []
         self._last_paint = 0.0
         self._live: Live | None = None
+        self._spinner = Spinner("dots", style="cyan")  # one instance: its frame follows its own start time
         self.answer: ev.Answer | None = None
         self.error: ev.TurnError | None = None
         self.approval: ev.ApprovalRequested | None = None
@@ -206,10 +207,10 @@ class TurnView:
         return "\n".join(reversed(kept))
 
     def _renderable(self) -> RenderableType:
-        spinner = Spinner("dots", text=Text(self.status(), style="dim"), style="cyan")
+        self._spinner.update(text=Text(self.status(), style="dim"))
         if self._streamed and self.answer is None:
-            return Group(markdown(self._streamed_tail()), spinner)
-        return spinner
+            return Group(markdown(self._streamed_tail()), self._spinner)
+        return self._spinner
 
     def _paint(self, force: bool = False) -> None:
         now = self._clock()

@@ -64,3 +64,10 @@ async def test_enter_sends_and_newline_keys_make_multiline_input() -> None:
     assert await _typed("first\\\rsecond\r") == "first\nsecond"  # trailing backslash
     assert await _typed("first\x1b\rsecond\r") == "first\nsecond"  # Esc Enter
     assert await _typed("typed ahead\n") == "typed ahead"  # a cooked-mode Enter (LF) still sends
+
+
+async def test_edit_needs_a_json_object_before_anything_runs() -> None:
+    for bad, why in (("/edit", "needs an argument"), ("/edit {path: x}", "JSON object"), ("/edit [1]", "JSON object")):
+        with pytest.raises(SleuthError) as info:
+            await commands.dispatch(None, bad)  # type: ignore[arg-type]
+        assert why in info.value.message and info.value.fix
