@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from evaltestkit import E2E_CASES, GOLDEN, GOOD_RETURN_WINDOW, REPO, VAGUE_RETURN_WINDOW, e2e_script
 from rich.console import Console
+from sleuth_testkit import SLEUTH
 
 from sleuth.config import Settings, load_settings
 from sleuth.evaluation.cli import run_eval
@@ -82,8 +82,7 @@ def test_scripted_eval_writes_a_report_and_the_baseline_gate_fails_on_a_regressi
 
 
 def _sleuth(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("sleuth")
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(SLEUTH), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_usage_errors_are_one_clear_line(tmp_path: Path) -> None:
