@@ -200,12 +200,15 @@ class Sleuth:
         graph = self._graph()
         config = _config(thread_id, self.settings)
         bind_run(run_id, thread_id)
+        last: dict[str, Any] | None = None  # the state after the last step (no extra checkpoint read)
         try:
             async for mode, chunk in graph.astream(
-                graph_input, config, stream_mode=["custom", "updates"], durability="sync"
+                graph_input, config, stream_mode=["custom", "updates", "values"], durability="sync"
             ):
                 if mode == "custom" and isinstance(chunk, events.Event):
                     yield chunk
+                elif mode == "values":
+                    last = chunk
                 elif mode == "updates" and "__interrupt__" in chunk:
                     for intr in chunk["__interrupt__"]:
                         yield _approval(thread_id, run_id, intr.value)
@@ -216,7 +219,8 @@ class Sleuth:
             yield events.TurnError(
                 thread_id, run_id, f"{type(exc).__name__}: {exc}", "details: the log in <workspace>/.sleuth/logs/"
             )
-        await self._remember_trace(thread_id)
+        if last is not None:
+            self._traces[thread_id] = _trace(thread_id, last)
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -255,33 +259,33 @@ class Sleuth:
                 f"no turn has run on thread {thread_id!r} in this session", fix="ask a question on it first"
             ) from None
 
-    async def _remember_trace(self, thread_id: str) -> None:
-        snap = await self._graph().aget_state(_config(thread_id, self.settings))
-        v = snap.values or {}
-        usage = v.get("usage") or {}
-        steps = list(v.get("trace", []))
-        self._traces[thread_id] = TurnTrace(
-            thread_id=thread_id,
-            run_id=str(v.get("run_id", "")),
-            steps=steps,
-            tokens_in=int(usage.get("tokens_in", 0)),
-            tokens_out=int(usage.get("tokens_out", 0)),
-            cost_usd=float(usage.get("cost_usd", 0.0)),
-            model_calls=int(usage.get("model_calls", 0)),
-            corrections=int(v.get("corrections", 0)),
-            flags=list(v.get("flags", [])),
-            stop_reason=str(v.get("stop_reason", "")),
-            prompts=dict(v.get("prompts", {})),
-            elapsed_ms=round((time.time() - float(v.get("started_at", time.time()))) * 1000, 1),
-            problems=list((v.get("verdict") or {}).get("problems", [])),
-        )
-
     def _graph(self) -> Any:
         if self.graph is None:
             if self.model_problem is not None:
                 raise SleuthError(self.model_problem)
             raise SleuthError("Sleuth is not started", fix="use `async with Sleuth(...) as sleuth:`")
         return self.graph
+
+
+def _trace(thread_id: str, v: dict[str, Any]) -> TurnTrace:
+    """The turn's trace from the graph state it ended with."""
+    usage = v.get("usage") or {}
+    steps = list(v.get("trace", []))
+    return TurnTrace(
+        thread_id=thread_id,
+        run_id=str(v.get("run_id", "")),
+        steps=steps,
+        tokens_in=int(usage.get("tokens_in", 0)),
+        tokens_out=int(usage.get("tokens_out", 0)),
+        cost_usd=float(usage.get("cost_usd", 0.0)),
+        model_calls=int(usage.get("model_calls", 0)),
+        corrections=int(v.get("corrections", 0)),
+        flags=list(v.get("flags", [])),
+        stop_reason=str(v.get("stop_reason", "")),
+        prompts=dict(v.get("prompts", {})),
+        elapsed_ms=round((time.time() - float(v.get("started_at", time.time()))) * 1000, 1),
+        problems=list((v.get("verdict") or {}).get("problems", [])),
+    )
 
 
 def new_thread_id() -> str:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.config import get_stream_writer
 from pydantic import BaseModel
 
@@ -58,11 +58,15 @@ def add_usage(usage: Usage | None, message: BaseMessage | None, spec: str) -> Us
     return u
 
 
+def structured(model: BaseChatModel, schema: type[M]) -> Runnable[Any, Any]:
+    """The model asked for `schema`, raw message included (for usage); build once per node."""
+    return model.with_structured_output(schema, include_raw=True)
+
+
 async def structured_call(
-    model: BaseChatModel, schema: type[M], prompt: str, config: RunnableConfig
+    runnable: Runnable[Any, Any], schema: type[M], prompt: str, config: RunnableConfig
 ) -> tuple[M | None, AIMessage | None]:
-    """Ask for `schema`; (None, raw) when the model's reply does not parse (callers fall back)."""
-    runnable = model.with_structured_output(schema, include_raw=True)
+    """Run a `structured(...)` runnable; (None, raw) when the reply does not parse (callers fall back)."""
     out = await runnable.ainvoke(prompt, config)
     raw = out.get("raw") if isinstance(out, dict) else None
     parsed = out.get("parsed") if isinstance(out, dict) else out

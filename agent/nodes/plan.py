@@ -15,7 +15,7 @@ from langgraph.config import get_store
 from pydantic import BaseModel, Field
 
 from agent.memory import recall, remember
-from agent.nodes.common import Deps, add_usage, structured_call
+from agent.nodes.common import Deps, add_usage, structured, structured_call
 from agent.prompts import load_prompt
 from agent.state import SleuthState
 
@@ -56,6 +56,7 @@ def memory_text(facts: list[str]) -> str:
 
 def make_plan(deps: Deps):
     prompt = load_prompt("plan")
+    ask = structured(deps.model, Plan)
 
     async def plan(state: SleuthState, config: RunnableConfig) -> dict[str, Any]:
         store = get_store()
@@ -68,7 +69,7 @@ def make_plan(deps: Deps):
             summary=state.get("summary") or "(none)",
             question=state.get("question", ""),
         )
-        parsed, raw = await structured_call(deps.model, Plan, text, config)
+        parsed, raw = await structured_call(ask, Plan, text, config)
         result = parsed or Plan(sources=deps.toolbox.servers(), subquestions=[state.get("question", "")])
         known = set(deps.toolbox.servers())
         result.sources = [s for s in result.sources if s in known] or sorted(known)

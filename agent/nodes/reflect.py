@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
 
 from agent import events
-from agent.nodes.common import Deps, add_usage, emit, structured_call
+from agent.nodes.common import Deps, add_usage, emit, structured, structured_call
 from agent.prompts import load_prompt
 from agent.state import SleuthState
 from agent.untrusted import Flag
@@ -52,6 +52,7 @@ def is_trivial(state: SleuthState, draft: str) -> bool:
 
 def make_reflect(deps: Deps):
     prompt = load_prompt("critique")
+    ask = structured(deps.grader, Critique)
 
     async def reflect(state: SleuthState, config: RunnableConfig) -> dict[str, Any]:
         draft = state.get("draft", "")
@@ -64,7 +65,7 @@ def make_reflect(deps: Deps):
             problems = [str(p) for p in verify_answer(draft, evidence, state.get("question", ""))]
             if not problems and parse_refs(draft):
                 text = prompt.render(question=state.get("question", ""), evidence=evidence_text(evidence), draft=draft)
-                critique, raw = await structured_call(deps.grader, Critique, text, config)
+                critique, raw = await structured_call(ask, Critique, text, config)
                 update["usage"] = add_usage(state.get("usage"), raw, deps.grader_spec)
                 update["prompts"] = {**state.get("prompts", {}), "critique": prompt.id}
                 if critique is not None and critique.verdict == "fail":
