@@ -61,6 +61,10 @@ def _keep_identical_database(old: Path, new: Path) -> None:
         shutil.copyfile(old_db, new_db)
 
 
+# Not generated, kept across regenerations: Sleuth's own state, and the hand-written golden set.
+KEPT = (".sleuth", "golden.yaml")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "examples" / "demo", help="target folder")
@@ -72,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         build(staged)
         _keep_identical_database(target, staged)
         if target.exists():
-            state = target / ".sleuth"  # keep Sleuth's own index/checkpoints across regenerations
-            if state.is_dir():
-                state.replace(staged / ".sleuth")
+            for name in KEPT:
+                if (target / name).exists():
+                    (target / name).replace(staged / name)
             shutil.rmtree(target)
         staged.replace(target)
     print(f"wrote {target}")

@@ -15,7 +15,7 @@ from sleuth.errors import ConfigError
 def test_no_key_explains_exactly_how_to_connect_a_model() -> None:
     problem = model_problem(AgentSettings(), environ={})
     assert problem is not None
-    assert "anthropic:claude-sonnet-4-5 needs ANTHROPIC_API_KEY" in problem
+    assert f"{AgentSettings().model} needs ANTHROPIC_API_KEY" in problem
     assert "SLEUTH_AGENT__MODEL=openai:" in problem and "SLEUTH_AGENT__BASE_URL=http://localhost:11434/v1" in problem
     assert model_problem(AgentSettings(), environ={"ANTHROPIC_API_KEY": "sk-ant-x"}) is None
 

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 from demo_content.database import content_digest  # noqa: E402
 from demo_content.metrics import SQL_FACTS, run_fact  # noqa: E402
+from make_demo import KEPT  # noqa: E402
 
 DEMO = REPO / "examples" / "demo"
 DB = Path("data") / "kestrel.duckdb"
@@ -40,8 +41,11 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _workspace_files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")
-            if p.is_file() and ".sleuth" not in p.parts and p.suffix != ".duckdb"}
+    return {
+        rel
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix != ".duckdb" and (rel := p.relative_to(root).as_posix()).split("/")[0] not in KEPT
+    }
 
 
 def test_regeneration_is_byte_identical(regenerated: Path) -> None:
