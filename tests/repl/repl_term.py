@@ -96,8 +96,14 @@ class Term:
     def type(self, text: str) -> None:
         self.tmux("send-keys", "-t", "t", "-l", text)
 
+    def wait_prompt(self, timeout: float = 60.0) -> None:
+        """Wait until the prompt is accepting input (its toolbar is drawn only then): keys sent during
+        a turn go through the tty's cooked mode, where Ctrl-D, for one, is swallowed as end-of-file."""
+        self.wait_until(lambda: bool(self.toolbar()), "the prompt", timeout)
+
     def ask(self, text: str) -> int:
-        """Type a line and press Enter; returns the screen offset before it (for `wait_for(after=)`)."""
+        """At the prompt, type a line and press Enter; returns the screen offset of that prompt line."""
+        self.wait_prompt()
         start = self.mark()
         self.type(text)
         self.send("Enter")
@@ -113,6 +119,12 @@ class Term:
 
     def dead(self) -> bool:
         return self.tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1"
+
+    def quit(self) -> None:
+        """Ctrl-D at the prompt, then wait for the process to end."""
+        self.wait_prompt()
+        self.send("C-d")
+        self.wait_dead()
 
     def wait_dead(self, timeout: float = 60.0) -> None:
         self.wait_until(self.dead, "sleuth chat exits", timeout)

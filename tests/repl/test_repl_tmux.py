@@ -20,8 +20,7 @@ def test_prompt_shows_at_once_and_ctrl_d_exits(term: Term, workspace: Path) -> N
     print(f"\nsleuth chat: prompt after {prompt_s:.2f}s, servers+agent ready after {ready_s:.2f}s (shared machine)")
     start = term.ask("/help")
     term.wait_for("/approve", after=start)
-    term.send("C-d")
-    term.wait_dead()
+    term.quit()
     assert "Traceback" not in term.screen()
 
 
@@ -106,6 +105,7 @@ def test_scripted_answer_streams_with_citations_and_commands_inspect_it(
     screen = term.wait_for("files", after=start)
     assert "docs  stdio" in screen[start:] and "sql  stdio" in screen[start:]
 
+    term.wait_prompt()
     start = term.mark()
     term.type("/thr")
     term.wait_for("the saved threads", after=start)  # the completion menu with each command's help
@@ -158,10 +158,8 @@ def test_resume_after_a_restart_continues_the_thread(
     start = term.ask("How long is the return window?")
     term.wait_for("30 calendar days [1].", after=start)
     tid = thread_id(term.screen()[start:])
-    term.send("C-d")
+    term.quit()
     term.wait_for(f"resume with: sleuth chat --resume {tid}")
-    term.wait_dead()
-    term.close()
 
     env = write_script(
         tmp_path / "two.yaml",
@@ -190,9 +188,7 @@ def test_approval_waits_across_a_restart_and_approve_runs_the_write(
     assert "approval needed" in screen[start:] and "files.write_file" in screen[start:]
     tid = thread_id(screen[start:])
     assert not target.exists()
-    term.send("C-d")
-    term.wait_dead()
-    term.close()
+    term.quit()
 
     read = {"name": "read_file", "args": {"path": "files/notes/summary.md"}}
     env = write_script(
