@@ -206,3 +206,33 @@ def test_approval_waits_across_a_restart_and_approve_runs_the_write(
     screen = term.wait_for("I wrote the summary", after=start)
     assert "files.write_file" in screen[start:] and "files.read_file" in screen[start:]
     assert target.read_text(encoding="utf-8") == "Returns: 30 days\n"
+
+
+def test_reject_refuses_and_edit_runs_with_the_edited_arguments(term: Term, workspace: Path, tmp_path: Path) -> None:
+    toml = workspace / "sleuth.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[files]\n", "[files]\nallow_write = true\n"))
+    target = workspace / "files" / "notes" / "memo.md"
+    write = {"name": "write_file", "args": {"path": "files/notes/memo.md", "content": "draft\n"}}
+    no_tools = {"structured": {"sources": ["files"], "subquestions": [], "needs_tools": False, "remember": []}}
+    env = write_script(
+        tmp_path / "script.yaml",
+        [
+            no_tools,
+            {"tool_calls": [write]},
+            {"expect": "rejected", "text": "Understood, I did not write the memo."},
+            no_tools,
+            {"tool_calls": [write]},
+            {"text": "Done, the memo is written."},
+        ],
+    )
+    chat(term, workspace, env=env)
+    start = term.ask("Write a memo")
+    term.wait_for("approval needed", after=start)
+    start = term.ask("/reject")
+    term.wait_for("Understood, I did not write the memo.", after=start)
+    assert not target.exists()
+    start = term.ask("Write the memo after all")
+    term.wait_for("approval needed", after=start)
+    start = term.ask('/edit {"path": "files/notes/memo.md", "content": "final\\n"}')
+    term.wait_for("Done, the memo is written.", after=start)
+    assert target.read_text(encoding="utf-8") == "final\n"
