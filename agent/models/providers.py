@@ -15,11 +15,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from langchain_anthropic import ChatAnthropic
 from langchain_core.language_models import BaseChatModel
-from langchain_openai import ChatOpenAI
 
-from agent.models.retry import RetryingChatMixin, RetryPolicy
+from agent.models.retry import RetryPolicy
 from agent.models.scripted import ScriptedChatModel
 from sleuth.config import AgentSettings
 from sleuth.errors import ConfigError
@@ -34,23 +32,15 @@ CONNECT_HELP = (
 )
 
 
-class RetryingChatAnthropic(RetryingChatMixin, ChatAnthropic):
-    retry_policy: RetryPolicy = RetryPolicy()
-
-
-class RetryingChatOpenAI(RetryingChatMixin, ChatOpenAI):
-    retry_policy: RetryPolicy = RetryPolicy()
-
-
 def parse_spec(spec: str) -> tuple[str, str]:
-    """'anthropic:claude-sonnet-4-5' -> ('anthropic', 'claude-sonnet-4-5'); a bare name means anthropic."""
+    """'anthropic:claude-sonnet-4-6' -> ('anthropic', 'claude-sonnet-4-6'); a bare name means anthropic."""
     provider, sep, name = spec.partition(":")
     if not sep:
         provider, name = "anthropic", spec
     if provider not in PROVIDERS or not name:
         raise ConfigError(
             f"model spec {spec!r} is not provider:model with provider one of {', '.join(PROVIDERS)}",
-            fix="use e.g. anthropic:claude-sonnet-4-5, openai:llama3.1 or scripted:path/to/script.yaml",
+            fix="use e.g. anthropic:claude-sonnet-4-6, openai:llama3.1 or scripted:path/to/script.yaml",
         )
     return provider, name
 
@@ -72,6 +62,8 @@ def make_chat_model(
             path = workspace / path
         return ScriptedChatModel.from_file(path)
     if provider == "openai":
+        from agent.models.sdk_clients import RetryingChatOpenAI
+
         key = os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY_PLACEHOLDER if settings.base_url else None)
         return RetryingChatOpenAI(
             model=name,
@@ -83,6 +75,8 @@ def make_chat_model(
             stream_usage=True,
             retry_policy=retry,
         )
+    from agent.models.sdk_clients import RetryingChatAnthropic
+
     return RetryingChatAnthropic(
         model=name,
         max_tokens=MAX_OUTPUT_TOKENS,

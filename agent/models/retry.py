@@ -7,14 +7,13 @@ repeating the call would duplicate them, so a later failure propagates.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
 import httpx
-import openai
 from langchain_core.messages.ai import add_usage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from tenacity import (
@@ -47,10 +46,18 @@ def is_transient(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return status in TRANSIENT_STATUS or status >= 500
-    return isinstance(
-        exc,
-        anthropic.APIConnectionError | openai.APIConnectionError | httpx.TransportError | TimeoutError,
-    )
+    return isinstance(exc, _connection_errors())
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """The SDKs' connection errors, looked up only if their SDK is loaded (an SDK that was never
+    imported cannot have raised), so this module does not pay the SDKs' import time."""
+    errors: list[type[BaseException]] = [httpx.TransportError, TimeoutError]
+    for sdk in ("anthropic", "openai"):
+        module = sys.modules.get(sdk)
+        if module is not None:
+            errors.append(module.APIConnectionError)
+    return tuple(errors)
 
 
 def _retry_after(exc: BaseException | None) -> float | None:

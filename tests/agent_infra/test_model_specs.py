@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.models import cost_usd, make_chat_model, model_problem
-from agent.models.providers import RetryingChatAnthropic, RetryingChatOpenAI
+from agent.models.sdk_clients import RetryingChatAnthropic, RetryingChatOpenAI
 from sleuth.config import AgentSettings
 from sleuth.errors import ConfigError
 
