@@ -45,8 +45,18 @@ class ToolCallFinished(Event):
 
 
 @dataclass(frozen=True)
+class DraftToken(Event):
+    """A piece of the model's draft as it is written, before reflection has checked it.
+
+    Shown live so the user sees progress from the first token; the checked answer (Token, Answer)
+    follows and replaces it, or a correction round starts a new draft."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Token(Event):
-    text: str  # a streamed piece of the final answer
+    text: str  # a streamed piece of the final, checked answer
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
@@ -203,10 +203,14 @@ class Sleuth:
         last: dict[str, Any] | None = None  # the state after the last step (no extra checkpoint read)
         try:
             async for mode, chunk in graph.astream(
-                graph_input, config, stream_mode=["custom", "updates", "values"], durability="sync"
+                graph_input, config, stream_mode=["custom", "messages", "updates", "values"], durability="sync"
             ):
                 if mode == "custom" and isinstance(chunk, events.Event):
                     yield chunk
+                elif mode == "messages":
+                    draft = _draft_piece(chunk, thread_id, run_id)
+                    if draft is not None:
+                        yield draft
                 elif mode == "values":
                     last = chunk
                 elif mode == "updates" and "__interrupt__" in chunk:
@@ -309,3 +313,12 @@ def _approval(thread_id: str, run_id: str, value: Any) -> events.ApprovalRequest
         args=dict(v.get("args") or {}),
         reason=str(v.get("reason", "")),
     )
+
+
+def _draft_piece(chunk: Any, thread_id: str, run_id: str) -> events.DraftToken | None:
+    """A token the act node's model just streamed (plan, critique and summary calls are not drafts)."""
+    message, meta = chunk
+    if meta.get("langgraph_node") != "act" or not isinstance(message, AIMessageChunk):
+        return None
+    text = message.text
+    return events.DraftToken(thread_id, run_id, text) if text else None

@@ -42,6 +42,12 @@ async def test_docs_question_gets_a_cited_answer(start) -> None:
     assert "".join(e.text for e in of(evs, events.Token)) == ans.text
     [verdict] = of(evs, events.ReflectionVerdict)
     assert verdict.passed and verdict.problems == []
+    drafts = of(evs, events.DraftToken)  # the draft streams live, token by token, before it is checked
+    assert len(drafts) > 5
+    assert "".join(d.text for d in drafts) == (
+        f"Most items can be returned within 30 calendar days of the order date [{RETURN_WINDOW}]."
+    )
+    assert evs.index(drafts[-1]) < evs.index(verdict) < evs.index(of(evs, events.Token)[0])
     trace = sleuth.last_trace("t-docs")
     assert [s["tool"] for s in trace.steps if s["node"] == "tool"] == ["search_docs"]
     assert trace.model_calls == 4 and trace.tokens_in > 0 and trace.corrections == 0
