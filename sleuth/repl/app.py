@@ -38,9 +38,7 @@ from sleuth.repl.state import ReplState
 
 log = get_logger(__name__)
 PROMPT = HTML("<ansicyan><b>sleuth</b></ansicyan> <b>›</b> ")
-
-
-EXIT_GRACE_S = 15.0
+EXIT_GRACE_S = 15.0  # after quitting, the longest the process may linger (see _exit_watchdog)
 
 
 def run_repl(settings: Settings, resume: str | None = None) -> None:
@@ -206,6 +204,7 @@ async def _main(settings: Settings, resume: str | None) -> None:
                 keep = await interrupts.run(console, turns.ask(console, ctx.state, ctx.host, text))
             if keep is False:
                 break
+            background = [t for t in background if not t.done()]
             background.append(asyncio.create_task(_refresh_threads(ctx)))
     finally:
         _exit_watchdog(EXIT_GRACE_S)

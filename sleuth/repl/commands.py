@@ -190,6 +190,8 @@ async def resume_thread(ctx: Ctx, wanted: str) -> None:
     ctx.thread_ids[:] = known
     matches = [t for t in known if t == wanted] or [t for t in known if t.startswith(wanted)]
     if len(matches) != 1:
+        if ctx.state.thread_id == wanted:  # `--resume` of an unknown id: do not start a thread under it
+            ctx.state.thread_id = None
         what = "no thread" if not matches else f"{len(matches)} threads"
         raise SleuthError(f"{what} matches '{wanted}'", fix="/threads lists the saved threads")
     ctx.state.thread_id = matches[0]
@@ -286,8 +288,10 @@ async def _edit(ctx: Ctx, arg: str) -> None:
 async def _tools(ctx: Ctx, arg: str) -> None:
     bridge = await ctx.host.bridge()
     table = Table("tool", "", "description", box=None)
+    approve = set(ctx.settings.agent.approve_tools)
     for tool in bridge.tools:
-        kind = Text("read-only", style="dim") if tool.read_only else Text("needs approval", style="yellow")
+        gated = tool.destructive or bool({tool.name, f"{tool.server}.{tool.name}"} & approve)
+        kind = Text("needs approval", style="yellow") if gated else Text("read-only" if tool.read_only else "")
         table.add_row(Text(f"{tool.server}.{tool.name}", style="cyan"), kind, one_line(tool.description, 80))
     ctx.console.print(table)
 

@@ -32,13 +32,15 @@ NODE_STATUS = {
     "summarize": "summarizing the history",
 }
 TOKEN_REFRESH_S = 0.03  # at most ~30 repaints a second while tokens stream
+# The model's unchecked draft, streamed as it is written (newer agent.events; absent in older ones).
+DraftToken: type[ev.Event] | None = getattr(ev, "DraftToken", None)
 
 
-def markdown(text: str) -> RenderableType:
+def markdown(text: str, style: str = "none") -> RenderableType:
     """rich's Markdown, imported on first use: markdown-it is slow to import and the prompt comes first."""
     from rich.markdown import Markdown
 
-    return Markdown(text)
+    return Markdown(text, style=style)
 
 
 def one_line(text: str, limit: int) -> str:
@@ -150,7 +152,8 @@ class TurnView:
         self._node = "starting"
         self._detail = ""
         self._inflight: dict[str, ev.ToolCallStarted] = {}
-        self._streamed: list[str] = []
+        self._streamed: list[str] = []  # the checked answer, as Token events stream it
+        self._draft: list[str] = []  # the model's current draft (dim), until the checked answer replaces it
         self._last_paint = 0.0
         self._live: Live | None = None
         self._spinner = Spinner("dots", style="cyan")  # one instance: its frame follows its own start time
@@ -177,6 +180,9 @@ class TurnView:
             self._live = None
         if self.answer is None and self._streamed:  # cancelled mid-answer: keep what was said
             self.console.print(markdown("".join(self._streamed)))
+        elif self.answer is None and self._draft:
+            self.console.print(Text("unchecked draft (the turn stopped before reflection):", style="dim"))
+            self.console.print(markdown("".join(self._draft), style="dim"))
 
     @property
     def elapsed(self) -> float:
@@ -192,9 +198,9 @@ class TurnView:
             label = NODE_STATUS.get(self._node, self._node)
         return f"{label}… {self.elapsed:.1f}s"
 
-    def _streamed_tail(self) -> str:
-        """The end of the streamed answer that fits above the status line (the rest scrolled off)."""
-        text = "".join(self._streamed)
+    def _tail(self, pieces: list[str]) -> str:
+        """The end of streamed text that fits above the status line (the rest scrolled off)."""
+        text = "".join(pieces)
         room = max(3, self.console.height - 3)
         width = max(20, self.console.width)
         kept: list[str] = []
@@ -208,8 +214,10 @@ class TurnView:
 
     def _renderable(self) -> RenderableType:
         self._spinner.update(text=Text(self.status(), style="dim"))
-        if self._streamed and self.answer is None:
-            return Group(markdown(self._streamed_tail()), self._spinner)
+        if self.answer is None and self._streamed:
+            return Group(markdown(self._tail(self._streamed)), self._spinner)
+        if self.answer is None and self._draft:
+            return Group(markdown(self._tail(self._draft), style="dim"), self._spinner)
         return self._spinner
 
     def _paint(self, force: bool = False) -> None:
@@ -224,9 +232,15 @@ class TurnView:
             self.state.thread_id = event.thread_id
         if isinstance(event, ev.Token):
             self._streamed.append(event.text)
+            self._draft.clear()
             self._paint(force=len(self._streamed) == 1)
+        elif DraftToken is not None and isinstance(event, DraftToken):
+            self._draft.append(event.text)  # type: ignore[attr-defined]
+            self._paint(force=len(self._draft) == 1)
         elif isinstance(event, ev.NodeStarted):
             self._node, self._detail = event.node, event.detail
+            if event.node == "act":
+                self._draft.clear()  # each model step writes a new draft
             if event.node == "requery" and event.detail:
                 self.console.print(Text(f"  ↻ re-querying: {one_line(event.detail, 100)}", style="yellow"))
             self._paint(force=True)

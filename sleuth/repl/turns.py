@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.text import Text
 
 from agent import events as ev
+from sleuth.errors import SleuthError
 from sleuth.repl.host import AgentHost
-from sleuth.repl.render import TurnView, approval_panel, error_text
+from sleuth.repl.render import TurnView, approval_panel
 from sleuth.repl.state import ReplState
 
 
@@ -32,7 +33,11 @@ def model_missing(console: Console, problem: str) -> None:
     """A plain question without a model: the exact way to connect one (the provider layer words it)."""
     console.print(Text(problem, style="yellow"))
     console.print(
-        Text("Then restart `sleuth chat`. Without a model, /sql, /search, /read and /tools still work.", style="dim")
+        Text(
+            "Then restart `sleuth chat`, or switch now with /model provider:model. "
+            "Without a model, /sql, /search, /read and /tools still work.",
+            style="dim",
+        )
     )
 
 
@@ -43,10 +48,11 @@ async def ask(console: Console, state: ReplState, host: AgentHost, question: str
     if sleuth.model_problem:
         model_missing(console, sleuth.model_problem)
         return
+    if state.pending is None and state.thread_id is not None:  # e.g. asked before `--resume` finished loading
+        state.pending = await sleuth.pending_approval(state.thread_id)
     if state.pending is not None:
         console.print(approval_panel(state.pending))
-        console.print(error_text("this thread is waiting for your decision", "/approve, /reject or /edit it, or /new"))
-        return
+        raise SleuthError("this thread is waiting for your decision", fix="/approve, /reject or /edit it, or /new")
     await render_events(console, state, sleuth.stream(question, thread_id=state.thread_id))
 
 
@@ -55,11 +61,9 @@ async def decide(
 ) -> None:
     sleuth = await host.ready()
     if state.thread_id is None:
-        console.print(error_text("no thread is open", "ask a question, or /resume ID"))
-        return
+        raise SleuthError("no thread is open", fix="ask a question, or /resume ID")
     pending = state.pending or await sleuth.pending_approval(state.thread_id)
     if pending is None:
-        console.print(error_text("nothing is waiting for approval in this thread", "ask a question first"))
-        return
+        raise SleuthError("nothing is waiting for approval in this thread", fix="/threads shows which ones wait")
     state.pending = None
     await render_events(console, state, sleuth.decide(state.thread_id, decision, edited_args=edited))

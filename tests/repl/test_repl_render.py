@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 from agent import events as ev
+from sleuth.repl import render
 from sleuth.repl.render import TurnView, compact_args, tool_line
 from sleuth.repl.state import ReplState
 
@@ -100,7 +102,7 @@ def test_streamed_tail_fits_the_screen() -> None:
     con = Console(record=True, width=40, height=10, force_terminal=False)
     view = TurnView(con, ReplState())
     view.handle(ev.Token(T, R, "\n".join(f"line {i}" for i in range(50))))
-    tail = view._streamed_tail()
+    tail = view._tail(view._streamed)
     assert tail.endswith("line 49") and "line 40" not in tail and len(tail.splitlines()) == 7
 
 
@@ -109,3 +111,23 @@ def test_compact_args_and_tool_line_are_one_short_line() -> None:
     assert "\n" not in compact_args({"sql": long_sql}) and len(compact_args({"sql": long_sql})) == 70
     call = ev.ToolCallStarted(T, R, "c", "files", "read_file", {"path": "README.md"})
     assert tool_line(7, call, None).plain == "  ✓ [7] files.read_file(README.md)"
+
+
+def test_draft_tokens_show_live_and_the_checked_answer_replaces_them() -> None:
+    if render.DraftToken is None:
+        pytest.skip("agent.events has no DraftToken yet")
+    con, state = console(), ReplState()
+    with TurnView(con, state) as view:
+        view.handle(ev.NodeStarted(T, R, "act"))
+        view.handle(render.DraftToken(T, R, "Most items within "))  # type: ignore[call-arg]
+        shown = Console(record=True, width=100, color_system=None)
+        shown.print(view._renderable())
+        assert "Most items within" in shown.export_text()  # on screen from the first token
+        view.handle(ev.NodeStarted(T, R, "act"))  # a new model step starts a new draft
+        assert view._draft == []
+        view.handle(render.DraftToken(T, R, "draft two"))  # type: ignore[call-arg]
+        view.handle(ev.Token(T, R, "Checked "))
+        shown = Console(record=True, width=100, color_system=None)
+        shown.print(view._renderable())
+        assert "Checked" in shown.export_text() and "draft two" not in shown.export_text()
+    assert "draft two" not in text_of(con)  # the live region was transient; nothing unchecked remains
