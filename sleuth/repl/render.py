@@ -32,8 +32,6 @@ NODE_STATUS = {
     "summarize": "summarizing the history",
 }
 TOKEN_REFRESH_S = 0.03  # at most ~30 repaints a second while tokens stream
-# The model's unchecked draft, streamed as it is written (newer agent.events; absent in older ones).
-DraftToken: type[ev.Event] | None = getattr(ev, "DraftToken", None)
 
 
 def markdown(text: str, style: str = "none") -> RenderableType:
@@ -234,8 +232,8 @@ class TurnView:
             self._streamed.append(event.text)
             self._draft.clear()
             self._paint(force=len(self._streamed) == 1)
-        elif DraftToken is not None and isinstance(event, DraftToken):
-            self._draft.append(event.text)  # type: ignore[attr-defined]
+        elif isinstance(event, ev.DraftToken):
+            self._draft.append(event.text)
             self._paint(force=len(self._draft) == 1)
         elif isinstance(event, ev.NodeStarted):
             self._node, self._detail = event.node, event.detail

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from rich.console import Console
 
 from agent import events as ev
-from sleuth.repl import render
 from sleuth.repl.render import TurnView, compact_args, tool_line
 from sleuth.repl.state import ReplState
 
@@ -114,18 +112,16 @@ def test_compact_args_and_tool_line_are_one_short_line() -> None:
 
 
 def test_draft_tokens_show_live_and_the_checked_answer_replaces_them() -> None:
-    if render.DraftToken is None:
-        pytest.skip("agent.events has no DraftToken yet")
     con, state = console(), ReplState()
     with TurnView(con, state) as view:
         view.handle(ev.NodeStarted(T, R, "act"))
-        view.handle(render.DraftToken(T, R, "Most items within "))  # type: ignore[call-arg]
+        view.handle(ev.DraftToken(T, R, "Most items within "))
         shown = Console(record=True, width=100, color_system=None)
         shown.print(view._renderable())
         assert "Most items within" in shown.export_text()  # on screen from the first token
         view.handle(ev.NodeStarted(T, R, "act"))  # a new model step starts a new draft
         assert view._draft == []
-        view.handle(render.DraftToken(T, R, "draft two"))  # type: ignore[call-arg]
+        view.handle(ev.DraftToken(T, R, "draft two"))
         view.handle(ev.Token(T, R, "Checked "))
         shown = Console(record=True, width=100, color_system=None)
         shown.print(view._renderable())
