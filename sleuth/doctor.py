@@ -56,9 +56,11 @@ def check_model(settings: Settings) -> Check:
 
 
 def check_index(settings: Settings) -> Check:
-    manifest = settings.index_dir / "current"
-    if manifest.exists():
-        return Check(OK, f"docs index at {settings.index_dir}")
+    from mcp_servers.docs.layout import read_current
+
+    generation = read_current(settings.index_dir)
+    if generation:
+        return Check(OK, f"docs index {generation} at {settings.index_dir}")
     return Check(WARN, "docs index not built yet", f"run: sleuth ingest --workspace {settings.workspace}")
 
 

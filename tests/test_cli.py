@@ -73,3 +73,21 @@ def test_scripted_model_flag_also_grades_with_the_script(tmp_path: Path) -> None
     }
     assert _models("anthropic:claude-sonnet-4-6", None) == {"agent": {"model": "anthropic:claude-sonnet-4-6"}}
     assert _models("scripted:x.yaml", "openai:m") == {"agent": {"model": "scripted:x.yaml", "grader_model": "openai:m"}}
+
+
+def test_doctor_on_the_demo_starts_every_server_and_names_the_fixes(tmp_path: Path) -> None:
+    import shutil
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo"
+    ws = tmp_path / "demo"
+    shutil.copytree(demo, ws, ignore=shutil.ignore_patterns(".sleuth"))
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("SLEUTH_", "ANTHROPIC_"))}
+    proc = subprocess.run(
+        [SLEUTH, "doctor", "--workspace", str(ws)], capture_output=True, text=True, timeout=180, env=env
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr  # warnings (no key) do not fail
+    for name in ("docs", "sql", "files"):
+        assert f"server {name} starts" in out
+    assert "ANTHROPIC_API_KEY" in out and "fix:" in out
+    assert "checks passed" in out and "failed" not in out
