@@ -63,7 +63,8 @@ def _exit_watchdog(grace_s: float) -> None:
 
 
 def _silence_console_logging() -> None:
-    """Logs go to the JSON file only while the REPL owns the terminal."""
+    """Logs (and Python warnings) go to the JSON file only while the REPL owns the terminal."""
+    logging.captureWarnings(True)
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):

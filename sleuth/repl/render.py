@@ -252,6 +252,8 @@ class TurnView:
             if rec is not None:
                 line = tool_line(rec.number, rec.started, event, self.console.width)
                 self.console.print(line, no_wrap=True, overflow="ellipsis")
+                if rec.number == 1:  # once per session: how to see a call in full
+                    self.console.print(Text("    (/expand N shows call N in full)", style="dim"))
         elif isinstance(event, ev.ReflectionVerdict):
             self._print_verdict(event)
         elif isinstance(event, ev.ApprovalRequested):
