@@ -33,7 +33,6 @@ class Term:
 
     def __init__(self, tmp: Path) -> None:
         self.socket = ""
-        self.sockets: list[str] = []
         self.conf = tmp / "tmux.conf"
         self.conf.write_text("set -g remain-on-exit on\nset -g history-limit 20000\nset -g status off\n")
         self.started = 0.0
@@ -54,7 +53,6 @@ class Term:
         """Start `argv` in a new tmux server (a fresh socket each time: a restart never races the old one)."""
         self.close()
         self.socket = f"sleuth-test-{uuid.uuid4().hex[:10]}"
-        self.sockets.append(self.socket)
         self.started = time.monotonic()
         cmd = shlex.join(argv)
         self.tmux("new-session", "-d", "-s", "t", "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(cwd), cmd, env=env)
@@ -130,8 +128,17 @@ class Term:
         self.wait_until(self.dead, "sleuth chat exits", timeout)
 
     def close(self) -> None:
-        if self.socket:
-            subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+        """Stop the tmux server (the pane's process gets SIGHUP) and remove its socket file."""
+        if not self.socket:
+            return
+        path = self.tmux("display-message", "-p", "#{socket_path}").strip() if self._alive() else ""
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+        if path:
+            Path(path).unlink(missing_ok=True)
+        self.socket = ""
+
+    def _alive(self) -> bool:
+        return subprocess.run(["tmux", "-L", self.socket, "ls"], capture_output=True, timeout=20).returncode == 0
 
 
 def clean_env(**extra: str) -> dict[str, str]:
