@@ -1,8 +1,9 @@
 """Turn events into terminal output: a live status line, streamed tokens, Markdown answers, footnotes.
 
 `TurnView` consumes `agent.events.Event`s and nothing else, so the same code renders a live turn, a
-resumed approval and a unit test's recorded events. Tokens are shown the moment they arrive (the
-live region is refreshed on each token, throttled); the final answer is re-rendered as Markdown.
+resumed approval and a unit test's recorded events. The model's draft (DraftToken) and the checked
+answer (Token) are shown the moment they arrive (the live region repaints on each token, throttled);
+the final answer is then printed once more as Markdown, with its footnotes.
 """
 
 from __future__ import annotations
@@ -106,13 +107,10 @@ def citation_lines(citations: list[ev.Citation]) -> Text:
 def usage_line(usage: dict[str, Any], elapsed_s: float, thread_id: str) -> Text:
     """The dim footer of an answer: time, tokens, cost, corrections and the thread to resume."""
     parts = [f"{elapsed_s:.1f} s"]
-    tin = usage.get("input_tokens", usage.get("tokens_in"))
-    tout = usage.get("output_tokens", usage.get("tokens_out"))
-    if tin is not None or tout is not None:
-        parts.append(f"{int(tin or 0):,} in / {int(tout or 0):,} out tokens")
-    cost = usage.get("cost_usd", usage.get("cost"))
-    if isinstance(cost, int | float) and cost:
-        parts.append(f"${cost:.4f}")
+    if "tokens_in" in usage or "tokens_out" in usage:
+        parts.append(f"{int(usage.get('tokens_in', 0)):,} in / {int(usage.get('tokens_out', 0)):,} out tokens")
+    if usage.get("cost_usd"):
+        parts.append(f"${float(usage['cost_usd']):.4f}")
     if usage.get("corrections"):
         parts.append(f"{usage['corrections']} correction(s)")
     parts.append(f"thread {thread_id}")

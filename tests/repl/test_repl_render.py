@@ -43,7 +43,7 @@ def test_full_turn_renders_tools_answer_footnotes_and_usage() -> None:
             ev.Citation(1, "sql", "q1", sql),
             ev.Citation(2, "doc", "d1", "docs/policies/returns.md › Refunds"),
         ]
-        usage = {"input_tokens": 1200, "output_tokens": 80, "cost_usd": 0.0042, "corrections": 1}
+        usage = {"tokens_in": 1200, "tokens_out": 80, "cost_usd": 0.0042, "corrections": 1}
         view.handle(
             ev.Answer(T, R, "The **West** region leads [1] and refunds take 14 days [2].", citations, True, usage)
         )
