@@ -247,6 +247,10 @@ class TurnView:
         elif isinstance(event, ev.ToolCallFinished):
             self._inflight.pop(event.call_id, None)
             rec = self.state.record_finish(event)
+            if rec is None:  # started before a restart (an approved call): record it from its result
+                started = ev.ToolCallStarted(event.thread_id, event.run_id, event.call_id, event.server, event.tool, {})
+                self.state.record_start(started)
+                rec = self.state.record_finish(event)
             if rec is not None:
                 line = tool_line(rec.number, rec.started, event, self.console.width)
                 self.console.print(line, no_wrap=True, overflow="ellipsis")

@@ -20,13 +20,12 @@ from sleuth.repl.render import TurnView, approval_panel
 from sleuth.repl.state import ReplState
 
 
-async def render_events(console: Console, state: ReplState, events: AsyncIterator[ev.Event]) -> TurnView:
-    view = TurnView(console, state)
-    with view:
-        async with contextlib.aclosing(events) if hasattr(events, "aclose") else contextlib.nullcontext():
+async def render_events(console: Console, state: ReplState, events: AsyncIterator[ev.Event]) -> None:
+    """Drive one turn's events into a TurnView; closing the stream on cancellation ends the graph run."""
+    with TurnView(console, state) as view:
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for event in events:
                 view.handle(event)
-    return view
 
 
 def model_missing(console: Console, problem: str) -> None:

@@ -127,3 +127,10 @@ def test_draft_tokens_show_live_and_the_checked_answer_replaces_them() -> None:
         shown.print(view._renderable())
         assert "Checked" in shown.export_text() and "draft two" not in shown.export_text()
     assert "draft two" not in text_of(con)  # the live region was transient; nothing unchecked remains
+
+
+def test_a_result_without_its_start_still_gets_a_numbered_line() -> None:
+    con, state = console(), ReplState()
+    with TurnView(con, state) as view:  # e.g. an approved call whose start was shown before a restart
+        view.handle(ev.ToolCallFinished(T, R, "c7", "files", "write_file", False, "wrote 12 bytes", None, 4.0))
+    assert "✓ [1] files.write_file() → wrote 12 bytes" in text_of(con) and state.tool(1) is not None
