@@ -72,9 +72,6 @@ def _section(**values: Any) -> dict[str, Any]:
 
 
 def _models(model: str | None, grader_model: str | None) -> dict[str, Any]:
-    """A scripted agent model grades with the same script unless told otherwise (a replay has no real grader)."""
-    if grader_model is None and model is not None and model.startswith("scripted:"):
-        grader_model = model
     return {"agent": _section(model=model, grader_model=grader_model)}
 
 

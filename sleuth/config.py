@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sleuth.errors import ConfigError
 
@@ -104,7 +104,10 @@ class AgentSettings(_Section):
     """The agent: models, budgets, memory."""
 
     model: str = Field("anthropic:claude-sonnet-4-6", description="provider:model for the agent.")
-    grader_model: str = Field("anthropic:claude-haiku-4-5", description="provider:model for reflection.")
+    grader_model: str = Field(
+        "anthropic:claude-haiku-4-5",
+        description="provider:model for reflection (default: Haiku for an Anthropic agent, else agent.model).",
+    )
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint.")
     max_corrections: int = Field(2, ge=0, le=10, description="Corrective re-queries per turn.")
     max_steps: int = Field(12, ge=1, le=100, description="Model calls per turn.")
@@ -117,6 +120,14 @@ class AgentSettings(_Section):
     )
     approve_tools: list[str] = Field(default_factory=list, description="Extra tool names that always need approval.")
     servers: list[ServerSpec] = Field(default_factory=list, description="Third-party MCP servers.")
+
+    @model_validator(mode="after")
+    def _grader_follows_the_model(self) -> AgentSettings:
+        """Unless set, the grader is a Haiku-class model for an Anthropic agent, else the agent's own
+        model: a local endpoint or a script has no Anthropic key behind it."""
+        if "grader_model" not in self.model_fields_set and not self.model.startswith("anthropic:"):
+            object.__setattr__(self, "grader_model", self.model)
+        return self
 
 
 class Settings(_Section):

@@ -65,16 +65,6 @@ def test_mcp_config_vscode_is_valid_json_for_three_servers(tmp_path: Path) -> No
     assert set(claude["mcpServers"]) == {"sleuth-docs", "sleuth-sql", "sleuth-files"}
 
 
-def test_scripted_model_flag_also_grades_with_the_script(tmp_path: Path) -> None:
-    from sleuth.cli import _models
-
-    assert _models("scripted:x.yaml", None) == {
-        "agent": {"model": "scripted:x.yaml", "grader_model": "scripted:x.yaml"}
-    }
-    assert _models("anthropic:claude-sonnet-4-6", None) == {"agent": {"model": "anthropic:claude-sonnet-4-6"}}
-    assert _models("scripted:x.yaml", "openai:m") == {"agent": {"model": "scripted:x.yaml", "grader_model": "openai:m"}}
-
-
 def test_doctor_on_the_demo_starts_every_server_and_names_the_fixes(tmp_path: Path) -> None:
     import shutil
 

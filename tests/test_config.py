@@ -81,3 +81,16 @@ def test_missing_paths_are_reported_by_key(tmp_path: Path) -> None:
     problems = check_paths(load_settings(tmp_path, environ={}))
     text = " | ".join(p.message for p in problems)
     assert "sql.db" in text and "files.roots" in text and "docs.paths" in text
+
+
+def test_grader_follows_a_non_anthropic_model_unless_set(tmp_path: Path) -> None:
+    default = load_settings(tmp_path, environ={})
+    assert default.agent.grader_model.startswith("anthropic:claude-haiku")
+    local = load_settings(tmp_path, {"agent": {"model": "openai:llama3.1"}}, environ={})
+    assert local.agent.grader_model == "openai:llama3.1"
+    scripted = load_settings(tmp_path, environ={"SLEUTH_AGENT__MODEL": "scripted:s.yaml"})
+    assert scripted.agent.grader_model == "scripted:s.yaml"
+    explicit = load_settings(
+        tmp_path, {"agent": {"model": "openai:llama3.1", "grader_model": "anthropic:claude-haiku-4-5"}}, environ={}
+    )
+    assert explicit.agent.grader_model == "anthropic:claude-haiku-4-5"
