@@ -46,7 +46,7 @@ def wire(server: WireServer, monkeypatch: pytest.MonkeyPatch) -> WireServer:
 
 def model_for(provider: str, wire: WireServer):
     if provider == "anthropic":
-        return make_chat_model("anthropic:claude-sonnet-4-5", retry=FAST)
+        return make_chat_model("anthropic:claude-sonnet-4-6", retry=FAST)
     return make_chat_model("openai:llama3.1", AgentSettings(base_url=f"{wire.url}/v1"), retry=FAST)
 
 
@@ -62,7 +62,7 @@ async def test_plain_text_and_usage(provider: str, wire: WireServer) -> None:
     assert body["messages"][-1]["content"] == "How did revenue do?"
     if provider == "anthropic":
         assert body["cache_control"] == {"type": "ephemeral"}  # prompt caching requested
-        assert cost_usd("claude-sonnet-4-5", msg.usage_metadata) == pytest.approx((1000 * 3 + 200 * 15) / 1e6)
+        assert cost_usd("claude-sonnet-4-6", msg.usage_metadata) == pytest.approx((1000 * 3 + 200 * 15) / 1e6)
     else:
         assert wire.requests[0]["headers"]["authorization"] == "Bearer not-needed"  # local endpoint, no key
         assert cost_usd("llama3.1", msg.usage_metadata) == 0.0
