@@ -10,6 +10,8 @@ from pathlib import Path
 
 from repl_term import PASS, PROMPT, SLEUTH, Term, chat, clean_env, plan, thread_id, write_script
 
+SEARCH_RETURN_WINDOW = {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]}
+
 
 def test_prompt_shows_at_once_and_ctrl_d_exits(term: Term, workspace: Path) -> None:
     term.start([SLEUTH, "chat", "-w", str(workspace)], clean_env(), workspace)
@@ -53,9 +55,8 @@ def test_without_a_model_tools_work_and_a_question_says_how_to_connect(
     term.wait_for("files/notes/zephyr-memo.md", after=start)
 
     cid = return_window_id
-    search = {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]}
     script = tmp_path / "script.yaml"
-    write_script(script, [plan("docs"), search, {"text": f"30 calendar days [{cid}]."}, PASS])
+    write_script(script, [plan("docs"), SEARCH_RETURN_WINDOW, {"text": f"30 calendar days [{cid}]."}, PASS])
     start = term.ask(f"/model scripted:{script}")  # connect a model without leaving the REPL
     term.wait_for("switched to scripted:", after=start, timeout=90)
     start = term.ask("How long is the return window?")
@@ -71,7 +72,7 @@ def test_scripted_answer_streams_with_citations_and_commands_inspect_it(
         tmp_path / "script.yaml",
         [
             plan("docs"),
-            {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]},
+            SEARCH_RETURN_WINDOW,
             {
                 "expect": cid,
                 "text": f"Most items can be returned within **30 calendar days** of the order date [{cid}].",
@@ -126,7 +127,7 @@ def test_ctrl_c_cancels_the_turn_and_the_thread_goes_on(
             plan("docs"),
             {"delay_s": 120, "text": "never shown"},  # the model "thinks" until cancelled
             plan("docs"),
-            {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]},
+            SEARCH_RETURN_WINDOW,
             {"text": f"Within 30 calendar days of the order date [{cid}]."},
             PASS,
         ],
@@ -152,8 +153,9 @@ def test_resume_after_a_restart_continues_the_thread(
     term: Term, workspace: Path, tmp_path: Path, return_window_id: str
 ) -> None:
     cid = return_window_id
-    search = {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]}
-    env = write_script(tmp_path / "one.yaml", [plan("docs"), search, {"text": f"30 calendar days [{cid}]."}, PASS])
+    env = write_script(
+        tmp_path / "one.yaml", [plan("docs"), SEARCH_RETURN_WINDOW, {"text": f"30 calendar days [{cid}]."}, PASS]
+    )
     chat(term, workspace, env=env)
     start = term.ask("How long is the return window?")
     term.wait_for("30 calendar days [1].", after=start)
@@ -163,7 +165,7 @@ def test_resume_after_a_restart_continues_the_thread(
 
     env = write_script(
         tmp_path / "two.yaml",
-        [plan("docs"), search, {"text": f"Still 30 days [{cid}]."}, PASS],
+        [plan("docs"), SEARCH_RETURN_WINDOW, {"text": f"Still 30 days [{cid}]."}, PASS],
     )
     chat(term, workspace, "--resume", tid, env=env)
     term.wait_for(f"resumed thread {tid}")
