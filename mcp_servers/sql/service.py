@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -51,7 +52,15 @@ def _guard(fn: Callable[..., CallToolResult]) -> Callable[..., CallToolResult]:
     return wrapped
 
 
-def vet(engine: Engine, sql: str, *, write: bool = False) -> CheckedSql:
+@dataclass(frozen=True)
+class Vetted:
+    """SQL both parsers accepted: sqlglot's verdict and DuckDB's parsed statement (what will run)."""
+
+    checked: CheckedSql
+    statement: duckdb.Statement
+
+
+def vet(engine: Engine, sql: str, *, write: bool = False) -> Vetted:
     """Both parsers must accept the SQL: sqlglot's allow-list, then DuckDB's statement type.
 
     When sqlglot cannot parse, DuckDB's parser is asked first so a plain syntax error comes back
@@ -60,10 +69,9 @@ def vet(engine: Engine, sql: str, *, write: bool = False) -> CheckedSql:
     try:
         checked = check_sql(sql, engine.roots, write=write)
     except UnparsableSql:
-        engine.statement_type(sql)  # raises QueryFailed with the position of a syntax error
+        engine.parse(sql)  # raises QueryFailed with the position of a syntax error
         raise
-    engine.require_type(sql, write=write, call=checked.statement == "Call")
-    return checked
+    return Vetted(checked, engine.require_type(sql, write=write, call=checked.statement == "Call"))
 
 
 class SqlService:
@@ -124,8 +132,8 @@ class SqlService:
     @_guard
     def run_query(self, sql: str, max_rows: int | None = None) -> CallToolResult:
         limit = self.settings.max_rows if max_rows is None else max(1, min(int(max_rows), self.settings.max_rows))
-        checked = vet(self.engine, sql)
-        got = self.engine.fetch(sql, STORE_MAX_ROWS, STORE_MAX_CHARS, checked.tables)
+        vetted = vet(self.engine, sql)
+        got = self.engine.fetch(vetted.statement, STORE_MAX_ROWS, STORE_MAX_CHARS, vetted.checked.tables)
         stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.sizes, got.complete)
         self.store.put(stored)
         cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
@@ -173,7 +181,7 @@ class SqlService:
 
     @_guard
     def check_query(self, sql: str) -> CallToolResult:
-        checked = vet(self.engine, sql)
+        checked = vet(self.engine, sql).checked
         cols = self.engine.bind(sql, checked.tables)
         structured = {
             "valid": True,
@@ -191,8 +199,9 @@ class SqlService:
 
     @_guard
     def execute_write(self, sql: str) -> CallToolResult:
-        checked = vet(self.engine, sql, write=True)
-        changed, elapsed = self.engine.execute_write(sql)
+        vetted = vet(self.engine, sql, write=True)
+        checked = vetted.checked
+        changed, elapsed = self.engine.execute_write(vetted.statement)
         structured = {"statement": checked.statement.upper(), "rows_affected": changed, "elapsed_ms": round(elapsed, 3)}
         text = f"{checked.statement.upper()} done" + (f": {changed} row(s) affected" if changed is not None else "")
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)

@@ -7,6 +7,7 @@ The sqlglot allow-list is tested on text alone; the engine is tested with the al
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,3 +195,20 @@ def test_values_of_every_kind_become_json() -> None:
         [1, 2],
     ]
     json.dumps(jsonable(row), allow_nan=False)
+
+
+def test_a_limit_shorter_than_the_watchdog_nap_still_fires_on_time(sql_ws: SqlWorkspace, tmp_path: Path) -> None:
+    # The watchdog naps for sql.timeout_s between queries and is woken only for a nearer deadline.
+    db = tmp_path / "own.duckdb"
+    shutil.copy(sql_ws.db, db)
+    eng = Engine(SqlSettings(db=db, timeout_s=60))
+    try:
+        assert eng.fetch("SELECT 1", 1, 100).rows == [[1]]
+        time.sleep(0.2)  # now surely napping, for 60 s
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match=r"0\.3 s"):
+            eng.internal("SELECT count(*) FROM range(100000000000)", timeout_s=0.3)
+        assert time.monotonic() - started < 5
+        assert eng.fetch("SELECT 42", 1, 100).rows == [[42]]  # the finished deadline does not linger
+    finally:
+        eng.close()
