@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+
+from mcp_servers.common.stdio import run_stdio
 
 Transport = Literal["stdio", "http"]
 
@@ -25,7 +28,7 @@ def http_security(host: str, port: int) -> TransportSecuritySettings:
 def run_server(server: MCPServer[Any], transport: Transport, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve until stopped. stdio writes only protocol frames to stdout."""
     if transport == "stdio":
-        server.run("stdio")
+        anyio.run(run_stdio, server)
     elif transport == "http":
         server.run("streamable-http", host=host, port=port, transport_security=http_security(host, port))
     else:  # pragma: no cover - the CLI restricts the choice
