@@ -135,8 +135,12 @@ def serve(
     from mcp_servers.common.transport import run_server
 
     if server is ServerName.sql:
-        from mcp_servers.sql.server import build_server
-    elif server is ServerName.files:
+        from mcp_servers.sql.server import build_server as build_sql
+
+        # stdio has one client: its queries run on the event loop, with no thread hand-off
+        run_server(build_sql(settings, inline=transport is TransportName.stdio), transport.value, host, port)
+        return
+    if server is ServerName.files:
         from mcp_servers.files.server import build_server
     else:
         from mcp_servers.docs.server import build_server

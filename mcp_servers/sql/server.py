@@ -1,7 +1,12 @@
 """MCP wiring of the SQL server: tools, resources and the prompt over one `SqlService`.
 
-DuckDB calls block, so every tool body runs in a worker thread (anyio.to_thread); the event loop
-stays free and the engine's interrupt timer enforces the time limit. Annotations are truthful:
+DuckDB calls block. Served over HTTP (many clients) or in-process, every engine call runs in a
+worker thread, so the event loop stays free for other requests. Served over stdio (`inline`) they
+run on the loop itself: there is one client, and the connection runs one query at a time anyway,
+while a thread hand-off each way costs about 0.3 ms per call on a small machine (measured with
+scripts/bench_sql.py). The cost: requests that need no database (ping, a stored result page) wait
+behind a running query, for at most its time limit. The engine's watchdog enforces that limit
+either way. Annotations are truthful:
 the read tools are read-only and idempotent; the write tool exists only with --read-write and is
 marked destructive.
 """
@@ -9,6 +14,7 @@ marked destructive.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -38,16 +44,27 @@ One SELECT per call. Large results come back as the first rows plus a resource l
 (sql://results/{{query_id}}?page=N) to read the rest in pages. Cite results by query_id."""
 
 
-def _register_tools(server: MCPServer, svc: SqlService) -> None:
+EngineCall = Callable[..., Awaitable[Any]]
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+async def _inline(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def _register_tools(server: MCPServer, svc: SqlService, run: EngineCall) -> None:
     async def list_tables() -> Annotated[CallToolResult, ListTablesOutput]:
         """Every table and view with its row count and comment."""
-        return await anyio.to_thread.run_sync(svc.list_tables)
+        return await run(svc.list_tables)
 
     async def describe_table(
         table: Annotated[str, Field(description="Table or view name, as list_tables() shows it.")],
     ) -> Annotated[CallToolResult, DescribeTableOutput]:
         """Columns (type, nullability, comment), a few sample rows, and per-column stats."""
-        return await anyio.to_thread.run_sync(svc.describe_table, table)
+        return await run(svc.describe_table, table)
 
     async def run_query(
         sql: Annotated[str, Field(description="One read-only DuckDB SELECT statement.")],
@@ -57,14 +74,14 @@ def _register_tools(server: MCPServer, svc: SqlService) -> None:
     ) -> Annotated[CallToolResult, RunQueryOutput]:
         """Run one read-only SELECT. Returns the first rows, a text table, and a query_id; a large
         result also comes with a resource link to read the full result in pages."""
-        return await anyio.to_thread.run_sync(svc.run_query, sql, max_rows)
+        return await run(svc.run_query, sql, max_rows)
 
     async def check_query(
         sql: Annotated[str, Field(description="The SELECT to validate.")],
     ) -> Annotated[CallToolResult, CheckQueryOutput]:
         """Validate without running: parses, is read-only, and every table and column exists.
         Returns the tables it reads and the columns it would return."""
-        return await anyio.to_thread.run_sync(svc.check_query, sql)
+        return await run(svc.check_query, sql)
 
     server.add_tool(list_tables, annotations=READ_ONLY, title="List tables")
     server.add_tool(describe_table, annotations=READ_ONLY, title="Describe a table")
@@ -77,12 +94,12 @@ def _register_tools(server: MCPServer, svc: SqlService) -> None:
             sql: Annotated[str, Field(description="One INSERT, UPDATE, DELETE, CREATE or DROP statement.")],
         ) -> Annotated[CallToolResult, ExecuteWriteOutput]:
             """Change the database (INSERT/UPDATE/DELETE/CREATE/DROP). Destructive: it modifies the file."""
-            return await anyio.to_thread.run_sync(svc.execute_write, sql)
+            return await run(svc.execute_write, sql)
 
         server.add_tool(execute_write, annotations=DESTRUCTIVE, title="Write to the database")
 
 
-def _register_resources(server: MCPServer, svc: SqlService) -> None:
+def _register_resources(server: MCPServer, svc: SqlService, run: EngineCall) -> None:
     @server.resource(
         "sql://schema",
         name="schema",
@@ -91,7 +108,7 @@ def _register_resources(server: MCPServer, svc: SqlService) -> None:
         mime_type="text/markdown",
     )
     async def schema() -> str:
-        return await anyio.to_thread.run_sync(catalog.schema_document, svc.engine)
+        return await run(catalog.schema_document, svc.engine)
 
     @server.resource(
         "sql://results/{query_id}{?page}",
@@ -109,22 +126,25 @@ def _register_resources(server: MCPServer, svc: SqlService) -> None:
             raise ResourceError(str(exc)) from None
 
 
-def _register_prompts(server: MCPServer, svc: SqlService) -> None:
+def _register_prompts(server: MCPServer, svc: SqlService, run: EngineCall) -> None:
     @server.prompt(
         name="text_to_sql",
         title="Text to SQL (DuckDB)",
         description="Turn a question into one DuckDB query: dialect notes, the relevant schema, examples.",
     )
     async def text_to_sql(question: str) -> str:
-        return await anyio.to_thread.run_sync(prompts.text_to_sql, svc.engine, question)
+        return await run(prompts.text_to_sql, svc.engine, question)
 
 
-def build_server(settings: Settings) -> MCPServer[Any]:
-    """The SQL MCP server for `settings.sql` (raises SleuthError if the database cannot be opened)."""
-    return create_server(SqlService(settings.sql))
+def build_server(settings: Settings, *, inline: bool = False) -> MCPServer[Any]:
+    """The SQL MCP server for `settings.sql` (raises SleuthError if the database cannot be opened).
+
+    `inline`: run engine calls on the event loop; only for a server with one client (stdio).
+    """
+    return create_server(SqlService(settings.sql), inline=inline)
 
 
-def create_server(svc: SqlService) -> MCPServer[Any]:
+def create_server(svc: SqlService, *, inline: bool = False) -> MCPServer[Any]:
     """The MCP server over an existing service (benchmarks reach the engine through `svc`)."""
     mode = "read-write: execute_write changes the file" if svc.read_write else "read-only"
     server: MCPServer[Any] = MCPServer(
@@ -134,7 +154,8 @@ def create_server(svc: SqlService) -> MCPServer[Any]:
         warn_on_duplicate_tools=False,
         log_level="WARNING",  # only used when nothing configured logging yet (sleuth.logs does, in the CLI)
     )
-    _register_tools(server, svc)
-    _register_resources(server, svc)
-    _register_prompts(server, svc)
+    run = _inline if inline else _in_thread
+    _register_tools(server, svc, run)
+    _register_resources(server, svc, run)
+    _register_prompts(server, svc, run)
     return server
