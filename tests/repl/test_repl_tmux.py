@@ -5,6 +5,7 @@ Each test starts the real command in a 110x40 tmux pane, types, and polls the sc
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -138,6 +139,8 @@ def test_ctrl_c_cancels_the_turn_and_the_thread_goes_on(
     term.send("C-c")
     term.wait_for("cancelled: the thread is kept", after=start)
     term.wait_for(PROMPT, after=start + len(PROMPT))
+    # The toolbar is drawn a moment after the prompt line (later still on a loaded machine).
+    term.wait_until(lambda: re.search(r"thread [0-9a-f]{16}", term.toolbar()) is not None, "the toolbar")
     first = thread_id(term.toolbar())  # the cancelled turn's thread stays the current one
     start = term.ask("And how long is it, in days?")
     screen = term.wait_for("Within 30 calendar days of the order date [1].", after=start)
