@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout, SqlError, from_duckdb
-from mcp_servers.sql.results import jsonable, row_chars
+from mcp_servers.sql.results import column_converter, json_rows, row_chars, rows_chars
 from sleuth.config import SqlSettings
 from sleuth.errors import SleuthError
 from sleuth.logs import get_logger
@@ -58,7 +58,7 @@ class Fetched:
     columns: list[str]
     types: list[str]
     rows: list[list[Any]]
-    sizes: list[int]  # JSON characters of each row (results.row_chars)
+    chars: int  # JSON characters of all rows (the sum of results.row_chars)
     complete: bool  # False: the result had more rows than the fetch limits allowed
     elapsed_ms: float
 
@@ -278,21 +278,26 @@ class Engine:
             t0 = time.perf_counter()
             cur = self.conn.execute(sql)
             desc = cur.description or []
+            types = [str(d[1]) for d in desc]
+            converters = [column_converter(t) for t in types]
             rows: list[list[Any]] = []
-            sizes: list[int] = []
             chars, complete = 0, True
             while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
-                for raw in batch:
-                    row = [jsonable(v) for v in raw]
+                fresh = json_rows(batch, converters)
+                fresh_chars = rows_chars(fresh)
+                if len(rows) + len(fresh) <= max_rows and chars + fresh_chars <= max_chars:
+                    rows += fresh
+                    chars += fresh_chars
+                    continue
+                for row in fresh:  # a cap falls inside this batch: find the row it falls on
                     size = row_chars(row)
-                    chars += size
-                    if len(rows) >= max_rows or (chars > max_chars and rows):
+                    if len(rows) >= max_rows or (chars + size > max_chars and rows):
                         complete = False
                         break
                     rows.append(row)
-                    sizes.append(size)
+                    chars += size
             elapsed = (time.perf_counter() - t0) * 1000
-            return Fetched([d[0] for d in desc], [str(d[1]) for d in desc], rows, sizes, complete, elapsed)
+            return Fetched([d[0] for d in desc], types, rows, chars, complete, elapsed)
 
         try:
             return self._guarded(work)

@@ -12,11 +12,12 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 import secrets
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,26 +50,93 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+# DuckDB hands these back as None/bool/int/str already: nothing to convert, cell by cell.
+_NATIVE_TYPES = frozenset(
+    {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "VARCHAR"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*\d+\)")
+_EXACT_DECIMAL_DIGITS = 15  # any decimal of up to 15 significant digits survives float() and back
+
+
+def _finite_float(value: float | None) -> float | str | None:
+    return value if value is None or math.isfinite(value) else str(value)
+
+
+def _short_decimal(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else jsonable(value)
+
+
+def column_converter(duckdb_type: str) -> Callable[[Any], Any] | None:
+    """What `jsonable` would do to every value of a column of this DuckDB type, specialised once
+    per column; None when the values are JSON already. Converting a 100-row result cell by cell
+    through `jsonable` cost more than running the query."""
+    if duckdb_type in _NATIVE_TYPES:
+        return None
+    if duckdb_type in ("FLOAT", "DOUBLE"):
+        return _finite_float
+    if (m := _DECIMAL.fullmatch(duckdb_type)) and int(m.group(1)) <= _EXACT_DECIMAL_DIGITS:
+        return _short_decimal
+    if duckdb_type.startswith(("TIMESTAMP", "DATE", "TIME")):
+        return _iso
+    return jsonable
+
+
+def json_rows(raw: Sequence[Sequence[Any]], converters: Sequence[Callable[[Any], Any] | None]) -> list[list[Any]]:
+    """Rows as JSON-ready lists, each column through its `column_converter`."""
+    rows = [list(r) for r in raw]
+    for j, convert in enumerate(converters):
+        if convert is not None:
+            for row in rows:
+                row[j] = convert(row[j])
+    return rows
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def row_chars(row: Sequence[Any]) -> int:
     """JSON size of one row: the unit of the character caps."""
-    return len(json.dumps(row, ensure_ascii=False, separators=(",", ":"))) + 1
+    return len(_ENCODER.encode(row)) + 1
+
+
+def rows_chars(rows: Sequence[Sequence[Any]]) -> int:
+    """sum(row_chars(r) for r in rows), in one encoder call."""
+    return len(_ENCODER.encode(rows)) - 1 if rows else 0
+
+
+_TABLE_ESCAPES = str.maketrans({"\n": " ", "|": "¦"})
 
 
 def _cell(value: Any) -> str:
-    text = "NULL" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
-    text = text.replace("\n", " ").replace("|", "¦")
+    if value is None:
+        text = "NULL"
+    elif isinstance(value, str):
+        text = value.translate(_TABLE_ESCAPES)
+    elif isinstance(value, dict | list):
+        text = json.dumps(value).translate(_TABLE_ESCAPES)
+    else:
+        text = str(value)  # bool, int, float: no line break, no pipe
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A compact pipe table: cheap in tokens, easy for a model to read."""
     lines = [" | ".join(columns), " | ".join("---" for _ in columns)]
-    lines += [" | ".join(_cell(v) for v in row) for row in rows]
+    lines += [" | ".join(map(_cell, row)) for row in rows]
     return "\n".join(lines)
 
 
-def clip_cells(rows: Sequence[Sequence[Any]], limit: int) -> tuple[list[list[Any]], bool]:
-    """Rows with every string cell cut to `limit` characters, so one huge cell cannot flood the model."""
+def clip_cells(rows: Sequence[list[Any]], limit: int, chars: int | None = None) -> tuple[list[list[Any]], bool]:
+    """Rows with every string cell cut to `limit` characters, so one huge cell cannot flood the model.
+
+    `chars`: rows_chars(rows), when the caller knows it already."""
+    if (rows_chars(rows) if chars is None else chars) <= limit:  # no cell is longer than all rows' JSON
+        return list(rows), False
     clipped = False
     out: list[list[Any]] = []
     for row in rows:
@@ -81,8 +149,12 @@ def clip_cells(rows: Sequence[Sequence[Any]], limit: int) -> tuple[list[list[Any
     return out, clipped
 
 
-def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int) -> int:
-    """How many leading rows fit in both caps (at least one if any, so a result is never empty)."""
+def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int, chars: int | None = None) -> int:
+    """How many leading rows fit in both caps (at least one if any, so a result is never empty).
+
+    `chars`: rows_chars(rows), when the caller knows it already."""
+    if (rows_chars(rows[:max_rows]) if chars is None or len(rows) > max_rows else chars) <= max_chars:
+        return min(len(rows), max_rows)
     used = 0
     for i, row in enumerate(rows[:max_rows]):
         used += row_chars(row)
@@ -114,7 +186,7 @@ class StoredResult:
     columns: list[str]
     types: list[str]
     rows: list[list[Any]]
-    sizes: list[int]  # row_chars of each row, computed once while fetching
+    chars: int  # JSON characters of all rows (the sum of row_chars)
     complete: bool  # False when the result had more rows than the store keeps
     pages: list[tuple[int, int]] = field(default_factory=list)
     nbytes: int = 0
@@ -160,8 +232,11 @@ class ResultStore:
         return "q_" + secrets.token_hex(6)
 
     def put(self, result: StoredResult) -> None:
-        result.pages = _paginate(result.sizes, self.page_rows, self.page_chars)
-        result.nbytes = sum(result.sizes) + len(result.sql) + 200
+        # Row sizes matter only when the rows overflow one page by characters (then measure each).
+        over = result.chars > self.page_chars
+        sizes = [row_chars(r) for r in result.rows] if over else [0] * len(result.rows)
+        result.pages = _paginate(sizes, self.page_rows, self.page_chars)
+        result.nbytes = result.chars + len(result.sql) + 200
         with self._lock:
             self._items[result.query_id] = result
             self._bytes += result.nbytes

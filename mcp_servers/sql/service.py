@@ -134,11 +134,12 @@ class SqlService:
         limit = self.settings.max_rows if max_rows is None else max(1, min(int(max_rows), self.settings.max_rows))
         vetted = vet(self.engine, sql)
         got = self.engine.fetch(vetted.statement, STORE_MAX_ROWS, STORE_MAX_CHARS, vetted.checked.tables)
-        stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.sizes, got.complete)
+        stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.chars, got.complete)
         self.store.put(stored)
         cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
-        head, clipped = clip_cells(got.rows[:limit], cell_limit)
-        shown = take_within(head, limit, self.settings.max_chars)
+        head_chars = got.chars if len(got.rows) <= limit else None  # the head is the whole result
+        head, clipped = clip_cells(got.rows[:limit], cell_limit, head_chars)
+        shown = take_within(head, limit, self.settings.max_chars, None if clipped else head_chars)
         truncated = shown < len(got.rows) or not got.complete
         structured = {
             "query_id": stored.query_id,

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_servers.sql.results import ResultStore, StoredResult, clip_cells, row_chars, take_within, text_table
+from mcp_servers.sql.results import (
+    ResultStore,
+    StoredResult,
+    clip_cells,
+    row_chars,
+    rows_chars,
+    take_within,
+    text_table,
+)
 
 
 def _result(store: ResultStore, rows: list[list[object]]) -> StoredResult:
     r = StoredResult(
-        store.new_id(), "SELECT 1", ["a", "b"], ["INTEGER", "VARCHAR"], rows, [row_chars(x) for x in rows], True
+        store.new_id(), "SELECT 1", ["a", "b"], ["INTEGER", "VARCHAR"], rows, rows_chars(rows), True
     )
     store.put(r)
     return r
