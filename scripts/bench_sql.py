@@ -10,10 +10,13 @@
 For context, `stdio_floor`/`http_floor` time a request that touches no database (prompts/list),
 i.e. the SDK transport's own round trip on this machine.
 
-The modes run round-robin, call by call, so on a shared machine they all see the same load.
-Overhead is each mode's p50 minus the direct p50 (same query, same data). Target: stdio overhead
-p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json. The data is a generated
-DuckDB file in a temp folder (seeded, so runs compare).
+Two orders, both rotating over the modes so that on a shared machine they all see the same load:
+- `alternating`: one call per mode in turn. Between two stdio calls five other calls run in three
+  processes, so every call starts with cold CPU caches, much like a call after an agent's pause;
+- `blocks`: 25 consecutive calls per mode in turn: the steady per-call cost of a held session.
+Overhead is each mode's p50 minus the direct p50 in the same order (same query, same data).
+Target: stdio overhead p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json. The
+data is a generated DuckDB file in a temp folder (seeded, so runs compare).
 """
 
 from __future__ import annotations
@@ -76,16 +79,22 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 Call = Callable[[str], Awaitable[Any]]
 
 
-async def interleaved(modes: dict[str, Call], sql: str, calls: int, warmup: int = 20) -> dict[str, list[float]]:
-    """Round-robin over the modes, so each sees the same (noisy, shared-machine) load."""
-    samples: dict[str, list[float]] = {m: [] for m in modes}
-    for i in range(warmup + calls):
-        for mode, call in modes.items():
-            t0 = time.perf_counter()
+ORDERS = {"alternating": 1, "blocks": 25}  # consecutive calls per mode before moving to the next
+
+
+async def rotate(modes: dict[str, Call], sql: str, calls: int, block: int, warmup: int = 20) -> dict[str, list[float]]:
+    """Round-robin over the modes, `block` calls at a time, so each sees the same (shared-machine) load."""
+    for _ in range(warmup):
+        for call in modes.values():
             await call(sql)
-            if i >= warmup:
+    samples: dict[str, list[float]] = {m: [] for m in modes}
+    while len(samples[next(iter(modes))]) < calls:
+        for mode, call in modes.items():
+            for _ in range(block):
+                t0 = time.perf_counter()
+                await call(sql)
                 samples[mode].append((time.perf_counter() - t0) * 1000)
-    return samples
+    return {m: s[:calls] for m, s in samples.items()}
 
 
 def via_client(client: Client) -> Call:
@@ -123,7 +132,7 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
 
     args = ["serve", "sql", "--workspace", str(tmp), "--db", str(db), "--log-level", "error"]
     port = free_port()
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, dict[str, dict[str, Any]]] = {order: {} for order in ORDERS}
     with serve_http([str(SLEUTH), *args, "--transport", "http", "--port", str(port)], port, tmp / "http.log") as url:
         async with (
             Client(StdioServerParameters(command=str(SLEUTH), args=args), read_timeout_seconds=60) as stdio,
@@ -137,20 +146,22 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
                 "stdio_floor": floor(stdio),
                 "http_floor": floor(http),
             }
-            for name, sql in QUERIES.items():
-                samples = await interleaved(modes, sql, calls)
-                results[name] = {mode: summary(s) for mode, s in samples.items()}
+            for order, block in ORDERS.items():
+                for name, sql in QUERIES.items():
+                    samples = await rotate(modes, sql, calls, block)
+                    results[order][name] = {mode: summary(s) for mode, s in samples.items()}
 
-    for modes_ in results.values():
-        base = modes_["direct"]["p50_ms"]
-        for mode in ("handler", "stdio", "http"):
-            modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
+    for by_query in results.values():
+        for modes_ in by_query.values():
+            base = modes_["direct"]["p50_ms"]
+            for mode in ("handler", "stdio", "http"):
+                modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
     return {
         "calls_per_mode": calls,
         "rows": rows,
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),
-        "note": "shared 2-core machine; modes measured round-robin so they see the same load",
+        "note": "modes measured round-robin so they see the same load; see the module docstring for the orders",
         "queries": QUERIES,
         "results": results,
         "target": "stdio overhead p50 <= 2 ms",
@@ -164,12 +175,14 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=100_000)
     args = ap.parse_args()
     report = asyncio.run(run(args.calls, args.rows))
-    print(f"{'query':10} {'mode':8} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'overhead p50':>13}")
-    for name, modes in report["results"].items():
-        for mode, s in modes.items():
-            over = f"{s['overhead_p50_ms']:+.3f}" if "overhead_p50_ms" in s else ""
-            row = f"{s['min_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['mean_ms']:8.3f}"
-            print(f"{name:10} {mode:8} {row} {over:>13}")
+    head = f"{'order':12} {'query':9} {'mode':12} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
+    print(f"{head} {'overhead p50':>13}")
+    for order, by_query in report["results"].items():
+        for name, modes in by_query.items():
+            for mode, s in modes.items():
+                over = f"{s['overhead_p50_ms']:+.3f}" if "overhead_p50_ms" in s else ""
+                row = f"{s['min_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['mean_ms']:8.3f}"
+                print(f"{order:12} {name:9} {mode:12} {row} {over:>13}")
     print(f"load average during the run: {report['load_average']}")
     out = REPO / "bench-results" / "bench_sql.json"
     out.parent.mkdir(exist_ok=True)
