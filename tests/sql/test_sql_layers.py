@@ -206,7 +206,8 @@ def test_fetch_converts_each_column_exactly_as_jsonable_would(engine: Engine) ->
         (true, 1::TINYINT, 2::HUGEINT, 3::UBIGINT, 'a|b', 1.5::DOUBLE, 'nan'::DOUBLE, 'inf'::FLOAT,
          12.3::DECIMAL(4,1), 1234567890123.45::DECIMAL(15,2), 1234567890123456.78::DECIMAL(18,2),
          0.1::DECIMAL(38,30), TIMESTAMP '2024-01-02 03:04:05.123456', TIMESTAMPTZ '2024-01-02 03:04:05+02',
-         DATE '2024-01-02', TIME '03:04:05', 'infinity'::TIMESTAMP, INTERVAL 3 DAY, '00000000-0000-0000-0000-000000000001'::UUID, 'ab'::BLOB,
+         DATE '2024-01-02', TIME '03:04:05', 'infinity'::TIMESTAMP, INTERVAL 3 DAY,
+         '00000000-0000-0000-0000-000000000001'::UUID, 'ab'::BLOB,
          [1, 2], {'k': 2.5::DECIMAL(3,1)}, MAP {'x': 1}),
         (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
          NULL, NULL, NULL, NULL, NULL, NULL, NULL)
