@@ -76,7 +76,10 @@ class FilesSettings(_Section):
             ".pypirc",
             "credentials*",
         ],
-        description="Gitignore-style patterns denied even inside roots.",
+        description="Gitignore-style patterns denied even inside roots (setting it replaces this list).",
+    )
+    deny_extra: list[str] = Field(
+        default_factory=list, description="More patterns to deny, on top of files.deny (keeps the secret list)."
     )
     max_read_lines: int = Field(2000, ge=1, description="Lines returned by one read_file call at most.")
     max_results: int = Field(200, ge=1, description="Matches returned by one search_files call at most.")

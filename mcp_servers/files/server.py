@@ -254,7 +254,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
     """The files server for `settings.files` (roots, deny list, limits, allow_write)."""
     cfg = settings.files
     try:
-        sandbox = Sandbox(cfg.roots, cfg.deny)
+        sandbox = Sandbox(cfg.roots, [*cfg.deny, *cfg.deny_extra])
     except FilesError as exc:
         raise ConfigError(f"files server: {exc}", fix="pass --root DIR with an existing folder") from None
     server = FilesServer(

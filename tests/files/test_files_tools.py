@@ -165,6 +165,23 @@ async def test_deny_list_comes_from_settings(tmp_path: Path, deny: str) -> None:
     assert env.is_error is False
 
 
+async def test_deny_extra_adds_to_the_secret_list(tmp_path: Path) -> None:
+    """files.deny_extra denies more without giving up the default secret patterns."""
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "notes.md").write_text("hello\n")
+    (root / "app.sqlite").write_text("data\n")
+    (root / ".env").write_text("TOKEN=1\n")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "sleuth.toml").write_text('[files]\ndeny_extra = ["*.sqlite"]\n')
+    async with Client(stdio_params([root], ws)) as client:
+        results = {p: await client.call_tool("read_file", {"path": p}) for p in ("notes.md", "app.sqlite", ".env")}
+        listing = _sc(await client.call_tool("list_dir", {}))
+    assert {p: r.is_error for p, r in results.items()} == {"notes.md": False, "app.sqlite": True, ".env": True}
+    assert [e["path"] for e in listing["entries"]] == ["notes.md"]
+
+
 async def test_a_catastrophic_regex_stops_at_the_time_limit(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
