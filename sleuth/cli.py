@@ -138,13 +138,16 @@ def serve(
         from mcp_servers.sql.server import build_server as build_sql
 
         # stdio has one client: its queries run on the event loop, with no thread hand-off
-        run_server(build_sql(settings, inline=transport is TransportName.stdio), transport.value, host, port)
-        return
-    if server is ServerName.files:
+        built = build_sql(settings, inline=transport is TransportName.stdio)
+    elif server is ServerName.files:
         from mcp_servers.files.server import build_server
+
+        built = build_server(settings)
     else:
         from mcp_servers.docs.server import build_server
-    run_server(build_server(settings), transport.value, host, port)
+
+        built = build_server(settings)
+    run_server(built, transport.value, host, port)
 
 
 @app.command()

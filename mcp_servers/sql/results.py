@@ -113,14 +113,8 @@ _TABLE_ESCAPES = str.maketrans({"\n": " ", "|": "¦"})
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        text = "NULL"
-    elif isinstance(value, str):
-        text = value.translate(_TABLE_ESCAPES)
-    elif isinstance(value, dict | list):
-        text = json.dumps(value).translate(_TABLE_ESCAPES)
-    else:
-        text = str(value)  # bool, int, float: no line break, no pipe
+    text = "NULL" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    text = text.translate(_TABLE_ESCAPES)
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
@@ -152,8 +146,8 @@ def clip_cells(rows: Sequence[list[Any]], limit: int, chars: int | None = None) 
 def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int, chars: int | None = None) -> int:
     """How many leading rows fit in both caps (at least one if any, so a result is never empty).
 
-    `chars`: rows_chars(rows), when the caller knows it already."""
-    if (rows_chars(rows[:max_rows]) if chars is None or len(rows) > max_rows else chars) <= max_chars:
+    `chars`: rows_chars(rows[:max_rows]), when the caller knows it already."""
+    if (rows_chars(rows[:max_rows]) if chars is None else chars) <= max_chars:
         return min(len(rows), max_rows)
     used = 0
     for i, row in enumerate(rows[:max_rows]):
