@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Sleuth: an agentic research assistant over your documents, databases and files, with sources.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
 
