@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from mcp_servers.docs.ingest import IngestReport, ingest
+from mcp_servers.docs.parsers import FORMATS
 from sleuth.config import Settings
 
 _LABELS = {"scan": "scan files", "parse": "read + chunk", "embed": "embed", "index": "BM25 index"}
@@ -65,6 +66,6 @@ def run_ingest(settings: Settings) -> int:
     if not report.ok:
         reason = "no supported files found" if not report.failed else "every file failed"
         console.print(f"error: nothing could be indexed ({reason}); the previous index, if any, is unchanged")
-        console.print("  fix: point docs.paths or `sleuth ingest PATH` at Markdown, text, HTML, PDF or DOCX files")
+        console.print(f"  fix: point docs.paths or `sleuth ingest PATH` at {FORMATS} files")
         return 1
     return 0

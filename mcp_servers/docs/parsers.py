@@ -2,16 +2,18 @@
 
 Every block is a `[start, end)` span into `Extracted.text`, so a chunk's citation is a span of a
 text the server can show back verbatim (the source resource). For Markdown and plain text that
-text *is* the file; for HTML, PDF and DOCX it is the extracted text, blocks joined by blank lines.
+text *is* the file; for HTML, PDF, DOCX, PPTX and XLSX it is the extracted text, blocks joined by
+blank lines.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 # pypdf logs every damaged-file oddity as a warning; the ingest report already names the file.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -28,7 +30,11 @@ SUFFIX_TYPES = {
     ".htm": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
+FORMATS = "Markdown, text, HTML, PDF, DOCX, PPTX or XLSX"  # for messages that say what can be indexed
 
 
 class ParseError(Exception):
@@ -41,7 +47,7 @@ class Block:
     start: int
     end: int
     level: int = 0  # heading level (1 = top); 0 for non-headings
-    page: int | None = None  # 1-based, PDF only
+    page: int | None = None  # 1-based: a PDF page or a PPTX slide
 
 
 @dataclass
@@ -49,7 +55,7 @@ class Extracted:
     text: str
     title: str
     blocks: list[Block] = field(default_factory=list)
-    page_starts: list[int] | None = None  # char offset where each PDF page starts
+    page_starts: list[int] | None = None  # char offset where each PDF page (PPTX slide) starts
 
 
 def file_type(path: Path) -> str | None:
@@ -71,6 +77,10 @@ def parse_file(path: Path, data: bytes) -> Extracted:
             return parse_pdf(data, path.stem)
         if kind == "docx":
             return parse_docx(data, path.stem)
+        if kind == "pptx":
+            return parse_pptx(data, path.stem)
+        if kind == "xlsx":
+            return parse_xlsx(data, path.stem)
     except ParseError:
         raise
     except Exception as exc:  # third-party parsers raise many types on damaged input
@@ -283,3 +293,126 @@ def parse_docx(data: bytes, stem: str) -> Extracted:
             rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
             b.add("table", "\n".join(rows))
     return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+
+
+def parse_pptx(data: bytes, stem: str) -> Extracted:
+    """One page per slide: its title as a heading, then text boxes and tables in shape order, then
+    the speaker notes. Citations then name the slide like a PDF page."""
+    import io
+
+    from pptx import Presentation
+
+    deck = Presentation(io.BytesIO(data))
+    b = _Builder()
+    page_starts: list[int] = []
+    title = (deck.core_properties.title or "").strip()
+    has_text = False
+    for number, slide in enumerate(deck.slides, start=1):
+        page_starts.append(b.pos + (2 if b.parts else 0))
+        heading_shape = slide.shapes.title
+        heading = " ".join(heading_shape.text_frame.text.split()) if heading_shape is not None else ""
+        b.add("heading", f"Slide {number}: {heading}" if heading else f"Slide {number}", level=1, page=number)
+        title = title or heading
+        for shape in _slide_shapes(slide.shapes):
+            if heading_shape is not None and shape.shape_id == heading_shape.shape_id:
+                continue
+            if shape.has_text_frame and shape.text_frame.text.strip():
+                b.add("para", shape.text_frame.text.replace("\v", "\n"), page=number)
+                has_text = True
+            elif getattr(shape, "has_table", False):
+                rows = [" | ".join(_one_line(c.text) for c in row.cells) for row in shape.table.rows]
+                b.add("table", "\n".join(r for r in rows if r.strip(" |")), page=number)
+                has_text = True
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            notes = slide.notes_slide.notes_text_frame.text.strip()
+            if notes:
+                b.add("para", f"Speaker notes: {notes}", page=number)
+                has_text = True
+        has_text = has_text or bool(heading)
+    if not has_text:
+        raise ParseError("the presentation has no text (slides of images only?)")
+    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks, page_starts=page_starts)
+
+
+def _slide_shapes(shapes: Any) -> Iterator[Any]:
+    """Content shapes in reading order (top to bottom, then left to right), groups opened; the
+    footer, date and slide-number placeholders repeat on every slide and are left out."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
+
+    furniture = {PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.SLIDE_NUMBER}
+
+    def position(shape: Any) -> tuple[int, int]:
+        return (shape.top or 0, shape.left or 0)
+
+    for shape in sorted(shapes, key=position):
+        if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+            yield from _slide_shapes(shape.shapes)
+        elif not (shape.is_placeholder and shape.placeholder_format.type in furniture):
+            yield shape
+
+
+# A sheet is indexed as tables of a few rows, each led by the header row, so a chunk of row 900
+# still says what its columns are. Sheets are for the SQL server past this many rows.
+XLSX_BLOCK_ROWS = 25
+XLSX_BLOCK_CHARS = 1000
+XLSX_MAX_ROWS = 20_000
+
+
+def parse_xlsx(data: bytes, stem: str) -> Extracted:
+    """Each sheet: a heading, then its non-empty rows (cached formula values, not formulas) as
+    tables of up to XLSX_BLOCK_ROWS rows that repeat the header row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    b = _Builder()
+    try:
+        title = (book.properties.title or "").strip()
+        for sheet in book.worksheets:
+            rows: list[str] = []
+            for values in sheet.iter_rows(values_only=True):
+                cells = [_cell_text(v) for v in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells:
+                    rows.append(" | ".join(cells))
+                if len(rows) > XLSX_MAX_ROWS:
+                    break
+            if not rows:
+                continue
+            b.add("heading", f"Sheet {sheet.title}", level=1)
+            header, body = rows[0], rows[1:XLSX_MAX_ROWS]
+            group: list[str] = []
+            for row in body:
+                if group and (len(group) >= XLSX_BLOCK_ROWS or sum(map(len, group)) + len(row) > XLSX_BLOCK_CHARS):
+                    b.add("table", "\n".join([header, *group]))
+                    group = []
+                group.append(row)
+            b.add("table", "\n".join([header, *group]))
+            if len(rows) > XLSX_MAX_ROWS:
+                b.add("para", f"(sheet {sheet.title}: only the first {XLSX_MAX_ROWS:,} rows are indexed)")
+    finally:
+        book.close()
+    if not b.blocks:
+        raise ParseError("the workbook has no cell values")
+    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cell_text(value: object) -> str:
+    """A cell as it reads: dates without a midnight time, no trailing .0 on whole numbers."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return _one_line(str(value)).replace("|", "/")

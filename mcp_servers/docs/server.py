@@ -318,7 +318,8 @@ def build_server(settings: Settings) -> MCPServer:
             str | None, Field(description="Only sources whose path starts with this, e.g. 'docs/policies/'.")
         ] = None,
         file_type: Annotated[
-            str | None, Field(description="Only this type: markdown, text, html, pdf or docx (or a suffix).")
+            str | None,
+            Field(description="Only this type: markdown, text, html, pdf, docx, pptx or xlsx (or a suffix)."),
         ] = None,
         mode: Annotated[
             Literal["hybrid", "bm25", "dense"],

@@ -356,13 +356,14 @@ async def _ingest(ctx: Ctx, arg: str) -> None:
         paths.append(path)
     settings = ctx.settings.model_copy(update={"docs": ctx.settings.docs.model_copy(update={"paths": paths})})
     from mcp_servers.docs.ingest import ingest  # heavy (DuckDB, bm25s): only when asked
+    from mcp_servers.docs.parsers import FORMATS
 
     ctx.console.print(Text("indexing…", style="dim"))
     report = await asyncio.to_thread(ingest, settings)
     for path, why in report.failed:
         ctx.console.print(Text(f"  skipped {path}: {why}", style="yellow"))
     if not report.ok:
-        raise SleuthError("nothing could be indexed", fix="point /ingest at Markdown, text, HTML, PDF or DOCX files")
+        raise SleuthError("nothing could be indexed", fix=f"point /ingest at {FORMATS} files")
     changes = f"{len(report.new)} new, {len(report.changed)} changed, {len(report.deleted)} removed"
     ctx.console.print(f"index {report.generation}: {report.sources} files, {report.chunks} chunks ({changes})")
     if arg:
