@@ -313,6 +313,7 @@ def parse_pptx(data: bytes, stem: str) -> Extracted:
         heading = " ".join(heading_shape.text_frame.text.split()) if heading_shape is not None else ""
         b.add("heading", f"Slide {number}: {heading}" if heading else f"Slide {number}", level=1, page=number)
         title = title or heading
+        has_text = has_text or bool(heading)
         for shape in _slide_shapes(slide.shapes):
             if heading_shape is not None and shape.shape_id == heading_shape.shape_id:
                 continue
@@ -328,7 +329,6 @@ def parse_pptx(data: bytes, stem: str) -> Extracted:
             if notes:
                 b.add("para", f"Speaker notes: {notes}", page=number)
                 has_text = True
-        has_text = has_text or bool(heading)
     if not has_text:
         raise ParseError("the presentation has no text (slides of images only?)")
     return Extracted(text=b.text(), title=title or stem, blocks=b.blocks, page_starts=page_starts)
@@ -404,7 +404,8 @@ def _one_line(text: str) -> str:
 
 
 def _cell_text(value: object) -> str:
-    """A cell as it reads: dates without a midnight time, no trailing .0 on whole numbers."""
+    """A cell as it reads: dates without a midnight time, no trailing .0 on whole numbers; a `|`
+    in the text becomes `/` so the row's columns stay apart."""
     import datetime as dt
 
     if value is None:

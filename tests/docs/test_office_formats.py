@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from docs_testkit import settings_for
 
+from mcp_servers.docs import parsers
 from mcp_servers.docs.ingest import ingest
 from mcp_servers.docs.parsers import XLSX_BLOCK_ROWS, ParseError, parse_pptx, parse_xlsx
 from mcp_servers.docs.server import DocsService
@@ -98,7 +99,9 @@ def test_sheet_rows_are_cited_with_their_header_and_read_as_shown(ws: Path) -> N
     assert "Sheet Empty" not in full  # an empty sheet adds nothing
 
 
-def test_sheets_are_cut_into_header_led_tables() -> None:
+def test_sheets_are_cut_into_header_led_tables_and_long_ones_say_where_they_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from io import BytesIO
 
     from openpyxl import Workbook
@@ -107,13 +110,19 @@ def test_sheets_are_cut_into_header_led_tables() -> None:
     sheet = book.active
     sheet.append(["k", "v"])
     for i in range(2 * XLSX_BLOCK_ROWS + 1):
-        sheet.append([i, "x"])
+        sheet.append([i, "a|b"])
     buf = BytesIO()
     book.save(buf)
     doc = parse_xlsx(buf.getvalue(), "t")
     tables = [doc.text[b.start : b.end].split("\n") for b in doc.blocks if b.kind == "table"]
     assert [len(t) - 1 for t in tables] == [XLSX_BLOCK_ROWS, XLSX_BLOCK_ROWS, 1]
-    assert all(t[0] == "k | v" for t in tables)
+    assert all(t[0] == "k | v" for t in tables) and tables[0][1] == "0 | a/b"
+    assert "only the first" not in doc.text
+
+    monkeypatch.setattr(parsers, "XLSX_MAX_ROWS", 10)
+    doc = parse_xlsx(buf.getvalue(), "t")
+    rows = [line for b in doc.blocks if b.kind == "table" for line in doc.text[b.start : b.end].split("\n")[1:]]
+    assert rows[-1] == "8 | a/b" and doc.text.endswith("(sheet Sheet: only the first 10 rows are indexed)")
 
 
 def test_office_files_without_text_or_damaged_are_reported_not_indexed(tmp_path: Path) -> None:
