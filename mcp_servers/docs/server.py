@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_servers.docs import layout
+from mcp_servers.docs.parsers import SUFFIX_TYPES
 from mcp_servers.docs.search import Generation, IndexHandle, SearchError, rank
 from sleuth.config import Settings
 from sleuth.errors import SleuthError
@@ -319,7 +320,7 @@ def build_server(settings: Settings) -> MCPServer:
         ] = None,
         file_type: Annotated[
             str | None,
-            Field(description="Only this type: markdown, text, html, pdf, docx, pptx or xlsx (or a suffix)."),
+            Field(description=f"Only this type: {', '.join(dict.fromkeys(SUFFIX_TYPES.values()))} (or a suffix)."),
         ] = None,
         mode: Annotated[
             Literal["hybrid", "bm25", "dense"],
