@@ -8,6 +8,7 @@ blank lines.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
@@ -384,11 +385,13 @@ def parse_xlsx(data: bytes, stem: str) -> Extracted:
             b.add("heading", f"Sheet {sheet.title}", level=1)
             header, body = rows[0], rows[1:XLSX_MAX_ROWS]
             group: list[str] = []
+            size = 0
             for row in body:
-                if group and (len(group) >= XLSX_BLOCK_ROWS or sum(map(len, group)) + len(row) > XLSX_BLOCK_CHARS):
+                if group and (len(group) >= XLSX_BLOCK_ROWS or size + len(row) > XLSX_BLOCK_CHARS):
                     b.add("table", "\n".join([header, *group]))
-                    group = []
+                    group, size = [], 0
                 group.append(row)
+                size += len(row)
             b.add("table", "\n".join([header, *group]))
             if len(rows) > XLSX_MAX_ROWS:
                 b.add("para", f"(sheet {sheet.title}: only the first {XLSX_MAX_ROWS:,} rows are indexed)")
@@ -406,8 +409,6 @@ def _one_line(text: str) -> str:
 def _cell_text(value: object) -> str:
     """A cell as it reads: dates without a midnight time, no trailing .0 on whole numbers; a `|`
     in the text becomes `/` so the row's columns stay apart."""
-    import datetime as dt
-
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
