@@ -2,7 +2,7 @@
 
     <workspace>/.sleuth/index/current        text "gen-0003": the live generation
     <workspace>/.sleuth/index/gen-0003/      chunks.duckdb, bm25/, passages.bin + .idx.npy,
-                                             embeddings.npy, manifest.json
+                                             terms.npy + .idx.npy, embeddings.npy, manifest.json
     <workspace>/.sleuth/index/.ingest.lock   held (flock) while an ingest runs
 
 An ingest builds `gen-NNNN.tmp` completely, renames it to `gen-NNNN`, then replaces `current`
@@ -29,6 +29,8 @@ EMBEDDINGS = "embeddings.npy"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.bin"  # chunk texts, UTF-8, concatenated in row order (a copy of chunks.text)
 PASSAGE_OFFSETS = "passages.idx.npy"
+TERMS = "terms.npy"  # every chunk's BM25 term ids, flat, in row order (a re-ingest reuses them)
+TERM_OFFSETS = "terms.idx.npy"
 SOURCE_URI = "sleuth-docs://source/"  # + source_id: a source's extracted text, as an MCP resource
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
 
