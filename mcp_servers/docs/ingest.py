@@ -3,8 +3,9 @@
 The new generation is always written completely to `gen-NNNN.tmp` and published with a rename
 plus an atomic replace of `index/current` (see layout.py), so a kill at any moment leaves the
 previous index serving. Unchanged files (same bytes) keep their chunks, citation ids, vectors and
-analysed BM25 terms; changed files are re-chunked; files no longer under the configured paths are dropped; a file that
-cannot be read is reported by name and skipped.
+analysed BM25 terms, and the previous chunk database is updated in place rather than written
+again; changed files are re-chunked; files no longer under the configured paths are dropped; a
+file that cannot be read is reported by name and skipped.
 """
 
 from __future__ import annotations
@@ -537,8 +538,8 @@ def _publish(
     index_dir = settings.index_dir
     name = layout.next_generation(index_dir)
     tmp = index_dir / f"{name}.tmp"
-    tmp.mkdir(parents=True)
-    try:
+    try:  # mkdir inside: a Ctrl-C that lands as it returns must not leave the folder behind
+        tmp.mkdir(parents=True)
         d = chunks.data
         texts = [embed_text(t, hp, x) for t, hp, x in zip(d["title"], d["heading_path"], d["text"], strict=True)]
         _write_passages(tmp, d["text"])
