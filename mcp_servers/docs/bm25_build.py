@@ -67,8 +67,7 @@ def lucene_scores(terms: Terms) -> dict[str, np.ndarray | int]:
     keys, tf = np.unique(terms.ids.astype(np.int64) * max(n_docs, 1) + doc_of_token, return_counts=True)
     term, doc = np.divmod(keys, max(n_docs, 1))
     df = np.bincount(term, minlength=n_vocab)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        idf = np.where(df > 0, np.log(1 + (n_docs - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
+    idf = np.where(df > 0, np.log(1 + (n_docs - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
     tf = tf.astype(np.float32)
     tfc = tf / (K1 * ((1 - B) + B * doc_len[doc] / avg_len) + tf)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)

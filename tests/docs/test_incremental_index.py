@@ -17,11 +17,10 @@ from docs_testkit import settings_for
 from mcp_servers.docs import bm25_build, layout
 from mcp_servers.docs.ingest import ingest
 
-WORDS = (
-    "river delta sediment basin erosion glacier moraine aquifer estuary plateau canyon lagoon dune "
-    "tundra steppe savanna monsoon drought flood silt clay granite basalt quartz mineral fossil "
-    "coral reef kelp plankton salmon heron otter beaver willow alder birch spruce lichen moss fern"
-).split()
+# 42 made-up words: enough overlap between chunks for real document frequencies
+WORDS = [
+    a + b for a in ("kal", "mor", "tiv", "serp", "dun", "velk") for b in ("ari", "ode", "umn", "esk", "ly", "ith", "or")
+]
 
 
 def test_numpy_bm25_build_gives_bm25s_scores_and_drops_unused_terms() -> None:
