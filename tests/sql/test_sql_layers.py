@@ -16,6 +16,7 @@ import pytest
 
 from mcp_servers.sql.engine import Engine
 from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout
+from mcp_servers.sql.results import text_table
 from mcp_servers.sql.safety import check_sql, path_inside_roots
 from sleuth.config import SqlSettings
 from tests.sql.conftest import SqlWorkspace, sha256
@@ -198,26 +199,37 @@ def test_values_of_every_kind_become_json() -> None:
     json.dumps(jsonable(row), allow_nan=False)
 
 
+EVERY_KIND_SQL = """SELECT * FROM (VALUES
+    (true, 1::TINYINT, 2::HUGEINT, 3::UBIGINT, 'a|b', 1.5::DOUBLE, 'nan'::DOUBLE, 'inf'::FLOAT,
+     12.3::DECIMAL(4,1), 1234567890123.45::DECIMAL(15,2), 1234567890123456.78::DECIMAL(18,2),
+     0.1::DECIMAL(38,30), TIMESTAMP '2024-01-02 03:04:05.123456', TIMESTAMPTZ '2024-01-02 03:04:05+02',
+     DATE '2024-01-02', TIME '03:04:05', 'infinity'::TIMESTAMP, INTERVAL 3 DAY,
+     '00000000-0000-0000-0000-000000000001'::UUID, 'ab'::BLOB,
+     [1, 2], {'k': 2.5::DECIMAL(3,1)}, MAP {'x': 1}),
+    (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+)"""
+
+
 def test_fetch_converts_each_column_exactly_as_jsonable_would(engine: Engine) -> None:
     # fetch specialises the conversion per column type; the values must not change by it.
     from mcp_servers.sql.results import jsonable
 
-    sql = """SELECT * FROM (VALUES
-        (true, 1::TINYINT, 2::HUGEINT, 3::UBIGINT, 'a|b', 1.5::DOUBLE, 'nan'::DOUBLE, 'inf'::FLOAT,
-         12.3::DECIMAL(4,1), 1234567890123.45::DECIMAL(15,2), 1234567890123456.78::DECIMAL(18,2),
-         0.1::DECIMAL(38,30), TIMESTAMP '2024-01-02 03:04:05.123456', TIMESTAMPTZ '2024-01-02 03:04:05+02',
-         DATE '2024-01-02', TIME '03:04:05', 'infinity'::TIMESTAMP, INTERVAL 3 DAY,
-         '00000000-0000-0000-0000-000000000001'::UUID, 'ab'::BLOB,
-         [1, 2], {'k': 2.5::DECIMAL(3,1)}, MAP {'x': 1}),
-        (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-         NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-    )"""
-    got = engine.fetch(sql, 10, 100_000)
-    direct = [[jsonable(v) for v in row] for row in engine.conn.execute(sql).fetchall()]
+    got = engine.fetch(EVERY_KIND_SQL, 10, 100_000)
+    direct = [[jsonable(v) for v in row] for row in engine.conn.execute(EVERY_KIND_SQL).fetchall()]
     assert got.rows == direct
     assert got.rows[1] == [None] * 23
     assert got.rows[0][8:11] == [12.3, 1234567890123.45, "1234567890123456.78"]  # floats only when exact
     assert got.chars == sum(len(json.dumps(r, ensure_ascii=False, separators=(",", ":"))) + 1 for r in got.rows)
+
+
+def test_text_table_by_column_type_reads_as_cell_by_cell(engine: Engine) -> None:
+    # run_query formats its text table per column type; the text must not change by it.
+    long_text = "SELECT 'first | line\nsecond' || repeat('x', 80) AS t, 'x' AS short, NULL::VARCHAR AS n"
+    for sql in (EVERY_KIND_SQL, long_text):
+        got = engine.fetch(sql, 10, 100_000)
+        assert text_table(got.columns, got.rows, got.types) == text_table(got.columns, got.rows)
+    assert text_table(got.columns, got.rows, got.types).splitlines()[2].startswith("first ¦ line second" + "x" * 30)
 
 
 def test_a_limit_shorter_than_the_watchdog_nap_still_fires_on_time(sql_ws: SqlWorkspace, tmp_path: Path) -> None:
