@@ -10,10 +10,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-# Rows are advertised as arrays of arrays without a schema per cell: clients validate structured
-# content against the outputSchema with jsonschema, which costs ~10 us per node, so describing
-# every cell of a 100-row result made validation the slowest part of a call.
-Rows = Annotated[list[list[Any]], WithJsonSchema({"type": "array", "items": {"type": "array"}})]
+# Rows are advertised as a plain array, their shape in words: clients validate structured content
+# against the outputSchema with jsonschema, at ~4 us per node it visits. A schema per cell made
+# validation the slowest part of a call; even `items: {"type": "array"}` cost a Python client
+# 0.4 ms per 100-row result (0.48 ms against 0.08 without it).
+Rows = Annotated[
+    list[list[Any]],
+    WithJsonSchema({"type": "array", "description": "Each row is an array of values, in column order."}),
+]
 
 
 class TableEntry(BaseModel):
@@ -53,7 +57,10 @@ class RunQueryOutput(BaseModel):
     sql: str
     columns: list[str]
     column_types: list[str]
-    rows: Rows = Field(description="The first rows of the result (bounded by rows and characters).")
+    rows: Rows = Field(
+        description="The first rows of the result (bounded by rows and characters), each an array of values "
+        "in `columns` order."
+    )
     row_count: int = Field(description="Rows in the full result (a lower bound when row_count_exact is false).")
     row_count_exact: bool
     truncated: bool = Field(description="True when `rows` holds fewer rows than the full result.")
