@@ -13,6 +13,7 @@ a re-ingest takes the ids of unchanged chunks from there instead of analysing th
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,13 +41,31 @@ class Terms:
         return self.ids[self.offsets[i] : self.offsets[i + 1]]
 
 
-def assemble(parts: list[np.ndarray], vocab: list[str]) -> Terms:
-    """Terms from per-chunk id arrays; ids no chunk uses are dropped, so the vocabulary stays
-    the corpus's own however many ingests it has been carried through."""
-    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+Run = tuple[int, int, int]  # rows [start, end) of a new generation = rows from `old_start` of the previous
+
+
+def splice(
+    n_rows: int, runs: Sequence[Run], prev: Terms | None, fresh: Mapping[int, np.ndarray], vocab: list[str]
+) -> Terms:
+    """Every row's term ids: the rows of `runs` copied from `prev` a run at a time, each other
+    row from `fresh`. Ids no row uses are then dropped, so the vocabulary stays the corpus's own
+    however many ingests it has been carried through.
+
+    Why runs: unchanged files keep their chunks together and in order, so a re-ingest is a few
+    slice copies however large the corpus (a Python step per kept chunk took 2.2 s at 200k)."""
+    prev_ids, prev_offsets = (prev.ids, prev.offsets) if prev is not None else (np.zeros(0, np.int32), np.zeros(1))
+    lengths = np.zeros(n_rows, dtype=np.int64)
+    for start, end, old in runs:
+        lengths[start:end] = np.diff(prev_offsets[old : old + end - start + 1])
+    for row, part in fresh.items():
+        lengths[row] = len(part)
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    ids = np.concatenate(parts).astype(np.int32, copy=False) if parts else np.zeros(0, np.int32)
+    ids = np.empty(int(offsets[-1]), dtype=np.int32)
+    for start, end, old in runs:
+        ids[offsets[start] : offsets[end]] = prev_ids[prev_offsets[old] : prev_offsets[old + end - start]]
+    for row, part in fresh.items():
+        ids[offsets[row] : offsets[row + 1]] = part
     used = np.zeros(len(vocab), dtype=bool)
     used[ids] = True
     if not used.all():
