@@ -386,7 +386,6 @@ def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int) -> None:
 def _write_passages(folder: Path, texts: list[str], runs: list[Run], prev_dir: Path | None) -> None:
     """Chunk texts as one UTF-8 blob + offsets: the search hot path slices it through mmap.
     Rows in `runs` are copied as bytes from the previous generation's blob, a run at a time."""
-    runs_at = {start: (end, old) for start, end, old in runs}
     lengths = np.zeros(len(texts), dtype=np.int64)
     with ExitStack() as stack:
         out = stack.enter_context((folder / layout.PASSAGES).open("wb"))
@@ -394,19 +393,15 @@ def _write_passages(folder: Path, texts: list[str], runs: list[Run], prev_dir: P
             assert prev_dir is not None
             prev_offsets = np.load(prev_dir / layout.PASSAGE_OFFSETS)
             prev_blob = stack.enter_context((prev_dir / layout.PASSAGES).open("rb"))
-        row = 0
-        while row < len(texts):
-            if row in runs_at:
-                end, old = runs_at[row]
-                sizes = np.diff(prev_offsets[old : old + end - row + 1])
-                _copy_range(prev_blob, out, int(prev_offsets[old]), int(sizes.sum()))
-                lengths[row:end] = sizes
-                row = end
-            else:
-                data = texts[row].encode()
+        for start, end, old in bm25_build.segments(len(texts), runs):
+            if old is None:
+                data = texts[start].encode()
                 out.write(data)
-                lengths[row] = len(data)
-                row += 1
+                lengths[start] = len(data)
+            else:
+                sizes = np.diff(prev_offsets[old : old + end - start + 1])
+                _copy_range(prev_blob, out, int(prev_offsets[old]), int(sizes.sum()))
+                lengths[start:end] = sizes
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     np.save(folder / layout.PASSAGE_OFFSETS, offsets)
