@@ -1,5 +1,7 @@
 """The import point for the MCP bridge: one held session per MCP server, tools for LangChain.
 
+Usage:
+
     async with MCPBridge(sleuth_server_configs(settings)) as bridge:
         outcome = await bridge.call("sql", "run_query", {"sql": "SELECT 1"})
         tools = bridge.langchain_tools()

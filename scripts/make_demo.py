@@ -42,8 +42,7 @@ def build(out: Path) -> None:
     loose_files.write_all(data, out)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        docs = [*company.all_docs(data), *policies.all_docs(), *reports.all_docs(con, data),
-                *adversarial.all_docs()]
+        docs = [*company.all_docs(data), *policies.all_docs(), *reports.all_docs(con, data), *adversarial.all_docs()]
         for doc in docs:
             render(doc, out / "docs")
         doc_paths = sorted(d.path for d in docs)

@@ -89,9 +89,7 @@ def make_chat_model(
     )
 
 
-def make_agent_models(
-    settings: AgentSettings, *, workspace: Path | None = None
-) -> tuple[BaseChatModel, BaseChatModel]:
+def make_agent_models(settings: AgentSettings, *, workspace: Path | None = None) -> tuple[BaseChatModel, BaseChatModel]:
     """(agent model, grader model). When both specs name the same script, one instance serves both,
     so the agent and the grader consume a single script (see agent/models/scripted.py)."""
     agent = make_chat_model(settings.model, settings, workspace=workspace)

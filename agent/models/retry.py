@@ -168,4 +168,3 @@ class RetryingChatMixin:
 def _add_usage(total: Any, chunk: ChatGenerationChunk) -> Any:
     usage = getattr(chunk.message, "usage_metadata", None)
     return add_usage(total, usage) if usage else total
-

@@ -25,8 +25,18 @@ from make_demo import KEPT  # noqa: E402
 
 DEMO = REPO / "examples" / "demo"
 DB = Path("data") / "kestrel.duckdb"
-TABLES = ["regions", "suppliers", "stores", "employees", "products", "customers", "orders", "order_items",
-          "returns", "support_tickets"]
+TABLES = [
+    "regions",
+    "suppliers",
+    "stores",
+    "employees",
+    "products",
+    "customers",
+    "orders",
+    "order_items",
+    "returns",
+    "support_tickets",
+]
 
 pytestmark = pytest.mark.skipif(not (DEMO / DB).is_file(), reason="examples/demo has not been generated")
 
@@ -34,8 +44,12 @@ pytestmark = pytest.mark.skipif(not (DEMO / DB).is_file(), reason="examples/demo
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("regen") / "demo"
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "make_demo.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_demo.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -77,17 +91,27 @@ def test_schema_has_keys_and_comments() -> None:
 
 # Independent re-statement of the QBR definitions (see the workspace README), not the generator's SQL.
 QBR_CHECKS = {
-    "Completed orders": ("SELECT count(*) FROM orders WHERE status = 'completed' AND order_date BETWEEN ? AND ?",
-                         "{:d}"),
-    "Net sales": ("SELECT sum(i.quantity * i.unit_price) FROM orders o JOIN order_items i USING (order_id) "
-                  "WHERE o.status = 'completed' AND o.order_date BETWEEN ? AND ?", "${:,.2f}"),
-    "Gross margin": ("SELECT round(100 * sum(i.quantity * (i.unit_price - p.unit_cost)) / "
-                     "sum(i.quantity * i.unit_price), 1) FROM orders o JOIN order_items i USING (order_id) "
-                     "JOIN products p USING (product_id) WHERE o.status = 'completed' "
-                     "AND o.order_date BETWEEN ? AND ?", "{:.1f}%"),
+    "Completed orders": (
+        "SELECT count(*) FROM orders WHERE status = 'completed' AND order_date BETWEEN ? AND ?",
+        "{:d}",
+    ),
+    "Net sales": (
+        "SELECT sum(i.quantity * i.unit_price) FROM orders o JOIN order_items i USING (order_id) "
+        "WHERE o.status = 'completed' AND o.order_date BETWEEN ? AND ?",
+        "${:,.2f}",
+    ),
+    "Gross margin": (
+        "SELECT round(100 * sum(i.quantity * (i.unit_price - p.unit_cost)) / "
+        "sum(i.quantity * i.unit_price), 1) FROM orders o JOIN order_items i USING (order_id) "
+        "JOIN products p USING (product_id) WHERE o.status = 'completed' "
+        "AND o.order_date BETWEEN ? AND ?",
+        "{:.1f}%",
+    ),
     "Returns filed": ("SELECT count(*) FROM returns WHERE return_date BETWEEN ? AND ?", "{:d}"),
-    "Support tickets opened": ("SELECT count(*) FROM support_tickets "
-                               "WHERE CAST(opened_at AS DATE) BETWEEN ? AND ?", "{:d}"),
+    "Support tickets opened": (
+        "SELECT count(*) FROM support_tickets WHERE CAST(opened_at AS DATE) BETWEEN ? AND ?",
+        "{:d}",
+    ),
 }
 QUARTER_BOUNDS = {1: ("01-01", "03-31"), 2: ("04-01", "06-30"), 3: ("07-01", "09-30"), 4: ("10-01", "12-31")}
 

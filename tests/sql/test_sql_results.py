@@ -16,9 +16,7 @@ from mcp_servers.sql.results import (
 
 
 def _result(store: ResultStore, rows: list[list[object]]) -> StoredResult:
-    r = StoredResult(
-        store.new_id(), "SELECT 1", ["a", "b"], ["INTEGER", "VARCHAR"], rows, rows_chars(rows), True
-    )
+    r = StoredResult(store.new_id(), "SELECT 1", ["a", "b"], ["INTEGER", "VARCHAR"], rows, rows_chars(rows), True)
     store.put(r)
     return r
 
