@@ -210,8 +210,12 @@ def test_approval_waits_across_a_restart_and_approve_runs_the_write(
         ],
     )
     chat(term, workspace, "--resume", tid, env=env)
-    screen = term.wait_for("approval needed")
-    assert "files.write_file" in screen and "approval pending" in term.toolbar()
+    term.wait_for("approval needed")
+    # the notice and the prompt's toolbar are drawn one after the other: wait for both
+    term.wait_until(
+        lambda: "files.write_file" in term.screen() and "approval pending" in term.toolbar(),
+        "the resumed thread shows its pending write and the toolbar says so",
+    )
     start = term.ask("/approve")
     screen = term.wait_for("I wrote the summary", after=start)
     assert "files.write_file" in screen[start:] and "files.read_file" in screen[start:]
