@@ -13,13 +13,14 @@ a re-ingest takes the ids of unchanged chunks from there instead of analysing th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mcp_servers.docs import layout
+from mcp_servers.docs.layout import Run, segments
 
 K1, B = 1.5, 0.75
 EMPTY_TERM = ""  # bm25s's empty token: a query with no known term still has an id to look up
@@ -41,24 +42,6 @@ class Terms:
         return self.ids[self.offsets[i] : self.offsets[i + 1]]
 
 
-Run = tuple[int, int, int]  # rows [start, end) of a new generation = rows from `old_start` of the previous
-
-
-def segments(n_rows: int, runs: Sequence[Run]) -> Iterator[tuple[int, int, int | None]]:
-    """All rows in order, as (start, end, previous start) per run and (row, row + 1, None) per
-    row outside the runs."""
-    runs_at = {start: (end, old) for start, end, old in runs}
-    row = 0
-    while row < n_rows:
-        if row in runs_at:
-            end, old = runs_at[row]
-            yield row, end, old
-            row = end
-        else:
-            yield row, row + 1, None
-            row += 1
-
-
 def splice(
     n_rows: int, runs: Sequence[Run], prev: Terms | None, fresh: Mapping[int, np.ndarray], vocab: list[str]
 ) -> Terms:
@@ -68,7 +51,8 @@ def splice(
 
     Why runs: unchanged files keep their chunks together and in order, so a re-ingest is a few
     slice copies however large the corpus (a Python step per kept chunk took 2.2 s at 200k)."""
-    prev_ids, prev_offsets = (prev.ids, prev.offsets) if prev is not None else (np.zeros(0, np.int32), np.zeros(1))
+    no_prev = (np.zeros(0, np.int32), np.zeros(1, np.int64))
+    prev_ids, prev_offsets = (prev.ids, prev.offsets) if prev is not None else no_prev
     pieces: list[np.ndarray] = []
     lengths = np.zeros(n_rows, dtype=np.int64)
     for start, end, old in segments(n_rows, runs):

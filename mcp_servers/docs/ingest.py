@@ -26,8 +26,9 @@ import numpy as np
 
 from mcp_servers.docs import bm25_build, layout
 from mcp_servers.docs.analysis import analyze
-from mcp_servers.docs.bm25_build import Run, Terms
+from mcp_servers.docs.bm25_build import Terms
 from mcp_servers.docs.chunking import chunk
+from mcp_servers.docs.layout import Run, segments
 from mcp_servers.docs.parsers import ParseError, file_type, parse_file
 from sleuth.config import Settings
 from sleuth.logs import get_logger
@@ -393,7 +394,7 @@ def _write_passages(folder: Path, texts: list[str], runs: list[Run], prev_dir: P
             assert prev_dir is not None
             prev_offsets = np.load(prev_dir / layout.PASSAGE_OFFSETS)
             prev_blob = stack.enter_context((prev_dir / layout.PASSAGES).open("rb"))
-        for start, end, old in bm25_build.segments(len(texts), runs):
+        for start, end, old in segments(len(texts), runs):
             if old is None:
                 data = texts[start].encode()
                 out.write(data)
@@ -414,10 +415,7 @@ def _terms(
     the rest analysed now. New terms extend the previous vocabulary, so reused ids keep their meaning."""
     index = {t: i for i, t in enumerate(prev.vocab)} if prev is not None else {}
     runs = runs if prev is not None else []
-    covered = np.zeros(n_rows, dtype=bool)
-    for start, end, _ in runs:
-        covered[start:end] = True
-    fresh_rows = np.flatnonzero(~covered).tolist()
+    fresh_rows = [start for start, _, old in segments(n_rows, runs) if old is None]
     fresh: dict[int, np.ndarray] = {}
     step = max(1, len(fresh_rows) // 50)
     for k, row in enumerate(fresh_rows):

@@ -15,7 +15,7 @@ import fcntl
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,25 @@ SOURCE_URI = "sleuth-docs://source/"  # + source_id: a source's extracted text, 
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
 
 _GEN = re.compile(r"^gen-(\d{4,})$")
+
+# Rows [start, end) of a new generation that are the rows from `old_start` on of the previous one:
+# how a re-ingest copies what did not change (passages, term ids) without reading it.
+Run = tuple[int, int, int]
+
+
+def segments(n_rows: int, runs: Sequence[Run]) -> Iterator[tuple[int, int, int | None]]:
+    """All rows in order, as (start, end, previous start) per run and (row, row + 1, None) per
+    row outside the runs."""
+    runs_at = {start: (end, old) for start, end, old in runs}
+    row = 0
+    while row < n_rows:
+        if row in runs_at:
+            end, old = runs_at[row]
+            yield row, end, old
+            row = end
+        else:
+            yield row, row + 1, None
+            row += 1
 
 
 def read_current(index_dir: Path) -> str | None:
