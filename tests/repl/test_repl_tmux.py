@@ -11,6 +11,7 @@ from pathlib import Path
 
 from repl_term import PASS, PROMPT, SLEUTH, Term, chat, clean_env, plan, thread_id, write_script
 
+FOOTER = r"thread [0-9a-f]{16}"  # the answer footer ends with the thread id; it is drawn last
 SEARCH_RETURN_WINDOW = {"tool_calls": [{"name": "search_docs", "args": {"query": "return window days", "k": 3}}]}
 
 
@@ -83,7 +84,7 @@ def test_scripted_answer_streams_with_citations_and_commands_inspect_it(
     )
     chat(term, workspace, env=env)
     start = term.ask("How long is the return window?")
-    out = term.wait_for(r"thread [0-9a-f]{16}", after=start, regex=True)[start:]
+    out = term.wait_for(FOOTER, after=start, regex=True)[start:]
     assert "✓ [1] docs.search_docs(query='return window days', k=3)" in out
     assert "✓ reflection" in out
     assert "Most items can be returned within 30 calendar days of the order date [1]." in out  # Markdown rendered
@@ -162,7 +163,7 @@ def test_resume_after_a_restart_continues_the_thread(
     chat(term, workspace, env=env)
     start = term.ask("How long is the return window?")
     term.wait_for("30 calendar days [1].", after=start)
-    tid = thread_id(term.screen()[start:])
+    tid = thread_id(term.wait_for(FOOTER, after=start, regex=True)[start:])  # the footer follows the answer
     term.quit()
     term.wait_for(f"resume with: sleuth chat --resume {tid}")
 
@@ -180,8 +181,8 @@ def test_resume_after_a_restart_continues_the_thread(
     start = term.ask("/history")
     term.wait_for("user: How long is the return window?", after=start)
     start = term.ask("Is that still true?")
-    screen = term.wait_for("Still 30 days [1].", after=start)
-    assert thread_id(screen[start:]) == tid
+    term.wait_for("Still 30 days [1].", after=start)
+    assert thread_id(term.wait_for(FOOTER, after=start, regex=True)[start:]) == tid
 
 
 def test_approval_waits_across_a_restart_and_approve_runs_the_write(
