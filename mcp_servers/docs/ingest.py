@@ -333,8 +333,9 @@ def _update_db(
     shutil.copyfile(prev_db, path)
     moved = [(old, new) for new, old in enumerate(prev_rows) if old != NEW_ROW]
     fresh = [new for new, old in enumerate(prev_rows) if old == NEW_ROW]
-    kept_sources = {chunks.data["source"][new] for _, new in moved}
-    fresh_sources = [i for i, name in enumerate(sources.data["source"]) if name not in kept_sources]
+    # A file's chunks are all kept or all new: the new chunks name the sources to insert.
+    fresh_names = {chunks.data["source"][new] for new in fresh}
+    fresh_sources = [i for i, name in enumerate(sources.data["source"]) if name in fresh_names]
     with duckdb.connect(str(path)) as con:
         con.execute(
             "CREATE TEMP TABLE moved AS SELECT unnest($1::INTEGER[]) AS old, unnest($2::INTEGER[]) AS new",
@@ -342,7 +343,7 @@ def _update_db(
         )
         con.execute("DELETE FROM chunks WHERE row_id NOT IN (SELECT old FROM moved)")
         con.execute("UPDATE chunks SET row_id = moved.new FROM moved WHERE chunks.row_id = moved.old")
-        con.execute("DELETE FROM sources WHERE source NOT IN (SELECT unnest($1::VARCHAR[]))", [sorted(kept_sources)])
+        con.execute("DELETE FROM sources WHERE source NOT IN (SELECT DISTINCT source FROM chunks)")
         _insert(con, "chunks", chunks.subset(fresh))
         _insert(con, "sources", sources.subset(fresh_sources))
         _write_embed_keys(con, embed_keys)

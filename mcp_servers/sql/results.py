@@ -112,10 +112,13 @@ def rows_chars(rows: Sequence[Sequence[Any]]) -> int:
 _TABLE_ESCAPES = str.maketrans({"\n": " ", "|": "¦"})
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
 def _cell(value: Any) -> str:
     text = "NULL" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
-    text = text.translate(_TABLE_ESCAPES)
-    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+    return _cut(text.translate(_TABLE_ESCAPES))
 
 
 def _any_cells(values: Sequence[Any]) -> list[str]:
@@ -127,8 +130,7 @@ def _plain_cells(values: Sequence[Any]) -> list[str]:
 
 
 def _text_cells(values: Sequence[str | None]) -> list[str]:
-    cells = ["NULL" if v is None else v.translate(_TABLE_ESCAPES) for v in values]
-    return [c if len(c) <= CELL_CHARS else c[: CELL_CHARS - 1] + "…" for c in cells]
+    return ["NULL" if v is None else _cut(v.translate(_TABLE_ESCAPES)) for v in values]
 
 
 # Columns whose JSON values print short (at most 40 characters) with no newline or pipe, so
