@@ -39,6 +39,12 @@ class DocsSettings(_Section):
         None, description="Local ONNX model file; default is the bundled all-MiniLM-L6-v2 int8 build."
     )
     default_k: int = Field(8, ge=1, le=100, description="Passages returned by search_docs by default.")
+    auto_refresh: bool = Field(
+        True, description="The docs server re-ingests in the background when the indexed files changed."
+    )
+    refresh_interval_s: float = Field(
+        30.0, ge=0, description="How often the docs server checks its files (0: at start and on list_sources only)."
+    )
 
 
 class SqlSettings(_Section):

@@ -100,6 +100,11 @@ def citation_id(source: str, ordinal: int, content_hash: str) -> str:
     return "d:" + hashlib.sha1(f"{source}\0{ordinal}\0{content_hash}".encode()).hexdigest()[:10]
 
 
+def content_hash(data: bytes) -> str:
+    """A file's identity in the index: the same bytes are the same source, whatever its mtime."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def source_id(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()[:12]
 
@@ -525,7 +530,7 @@ def ingest(
                 report.failed.append((source, f"unreadable: {exc.strerror or exc}"))
                 continue
             report.bytes_read += len(data)
-            digest = hashlib.sha256(data).hexdigest()[:16]
+            digest = content_hash(data)
             old = prev.sources.get(source) if prev is not None else None
             if same_params and old == digest:
                 unchanged.append(source)

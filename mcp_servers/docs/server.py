@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcp_servers.docs import layout
+from mcp_servers.docs.freshness import Freshness, Refresher
 from mcp_servers.docs.parsers import SUFFIX_TYPES
 from mcp_servers.docs.search import Generation, IndexHandle, SearchError, rank
 from sleuth.config import Settings
@@ -56,6 +57,9 @@ class SearchResult(BaseModel):
     mode: Literal["hybrid", "bm25", "dense"] = Field(description="The ranking actually used.")
     requested_mode: Literal["hybrid", "bm25", "dense"]
     note: str | None = Field(None, description="Why the result differs from the request, if it does.")
+    index_note: str | None = Field(
+        None, description="Set when the index is known to be behind its files: results may miss recent edits."
+    )
     generation: str
     passages: list[Passage]
 
@@ -78,9 +82,30 @@ class SourceInfo(BaseModel):
     content_hash: str
 
 
+class IndexFreshness(BaseModel):
+    state: Literal["current", "refreshing", "stale", "no-index"] = Field(
+        description="The index against the files under its paths, checked at checked_at."
+    )
+    checked_at: str
+    changed: list[str]
+    added: list[str]
+    removed: list[str]
+    unindexable: dict[str, str] = Field(description="Files the last refresh could not index, and why.")
+    note: str | None = None
+
+    @classmethod
+    def of(cls, f: Freshness) -> IndexFreshness:
+        d = f.drift
+        return cls(
+            state=f.state, checked_at=f.checked_at, changed=list(d.changed), added=list(d.added),
+            removed=list(d.removed), unindexable=dict(f.unindexable), note=f.note,
+        )  # fmt: skip
+
+
 class SourceList(BaseModel):
     generation: str
     embeddings: bool
+    freshness: IndexFreshness
     sources: list[SourceInfo]
 
 
@@ -100,7 +125,7 @@ def render_search(result: dict[str, Any]) -> str:
     """The compact text a model reads: one header line per passage, then its text."""
     passages = result["passages"]
     head = f'{len(passages)} passages for "{result["query"]}" (mode {result["mode"]}, index {result["generation"]})'
-    lines = [head + (f"\nnote: {result['note']}" if result["note"] else "")]
+    lines = [head + "".join(f"\nnote: {result[k]}" for k in ("note", "index_note") if result[k])]
     for p in passages:
         lines.append(f"\n{p['citation_id']} | {_where(p)} | score {p['score']:.4g}\n{p['text']}")
     return "\n".join(lines)
@@ -112,6 +137,8 @@ class DocsService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.handle = IndexHandle(settings.index_dir)
+        docs = settings.docs
+        self.refresher = Refresher(settings, self.handle, auto=docs.auto_refresh, interval_s=docs.refresh_interval_s)
         self._embedder: Any = None
         self._embedder_lock = threading.Lock()
 
@@ -176,8 +203,10 @@ class DocsService:
         note = ranking.note
         if not passages and note is None:
             note = "no passage matched; try other words, a broader path_prefix, or mode='hybrid'"
+        fresh = self.refresher.last()
+        index_note = fresh.note if fresh is not None and fresh.generation == gen.name else None
         return {
-            "query": query, "mode": ranking.mode, "requested_mode": mode, "note": note,
+            "query": query, "mode": ranking.mode, "requested_mode": mode, "note": note, "index_note": index_note,
             "generation": gen.name, "passages": passages,
         }  # fmt: skip
 
@@ -220,28 +249,33 @@ class DocsService:
             context_after=text[row["char_end"] : end],
         )
 
-    def sources(self) -> SourceList:
-        gen = self.generation()
-        rows = gen.query(
+    def source_infos(self) -> list[SourceInfo]:
+        rows = self.generation().query(
             "SELECT source, source_id, title, file_type, n_chunks, size, mtime, content_hash "
             "FROM sources ORDER BY source"
         )
+        return [
+            SourceInfo(
+                source=r["source"],
+                uri=URI_PREFIX + r["source_id"],
+                title=r["title"],
+                file_type=r["file_type"],
+                chunks=r["n_chunks"],
+                size_bytes=r["size"],
+                modified=_iso(r["mtime"]),
+                content_hash=r["content_hash"],
+            )
+            for r in rows
+        ]
+
+    def sources(self) -> SourceList:
+        """The live index's sources, and how it compares with its files right now (a stat walk)."""
+        gen = self.generation()
         return SourceList(
             generation=gen.name,
             embeddings=gen.embeddings is not None,
-            sources=[
-                SourceInfo(
-                    source=r["source"],
-                    uri=URI_PREFIX + r["source_id"],
-                    title=r["title"],
-                    file_type=r["file_type"],
-                    chunks=r["n_chunks"],
-                    size_bytes=r["size"],
-                    modified=_iso(r["mtime"]),
-                    content_hash=r["content_hash"],
-                )
-                for r in rows
-            ],
+            freshness=IndexFreshness.of(self.refresher.check()),
+            sources=self.source_infos(),
         )
 
     def source_text(self, sid: str) -> str:
@@ -262,7 +296,7 @@ class DocsServer(MCPServer):
     async def list_resources(self) -> list[Resource]:
         static = await super().list_resources()
         try:
-            listing = self.service.sources()
+            listing = self.service.source_infos()
         except ToolError:
             return static
         return static + [
@@ -273,7 +307,7 @@ class DocsServer(MCPServer):
                 description=f"{s.file_type}, {s.chunks} chunks",
                 mime_type="text/plain",
             )
-            for s in listing.sources
+            for s in listing
         ]
 
 
@@ -307,6 +341,7 @@ def build_server(settings: Settings) -> MCPServer:
     """The docs server for `settings.workspace` (builds the index first if there is none)."""
     _auto_build(settings)
     service = DocsService(settings)
+    service.refresher.start()
     server = DocsServer(service, name="sleuth-docs", instructions=INSTRUCTIONS)
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
     default_k = settings.docs.default_k
@@ -350,9 +385,13 @@ def build_server(settings: Settings) -> MCPServer:
 
     @server.tool(annotations=read_only)
     def list_sources() -> Annotated[CallToolResult, SourceList]:
-        """List the indexed source documents (path, title, type, chunks, size, modified, resource URI)."""
+        """List the indexed source documents (path, title, type, chunks, size, modified, resource URI),
+        and whether the index is up to date with them (it refreshes itself when they change)."""
         listing = service.sources()
+        fresh = listing.freshness
         lines = [f"{len(listing.sources)} sources in {listing.generation} (embeddings: {listing.embeddings})"]
+        lines.append(f"note: {fresh.note}" if fresh.note else f"index matches its files (checked {fresh.checked_at})")
+        lines += [f"not indexed: {path}: {why}" for path, why in fresh.unindexable.items()]
         lines += [f"{s.source} | {s.title} | {s.file_type} | {s.chunks} chunks | {s.uri}" for s in listing.sources]
         return CallToolResult(
             content=[TextContent(type="text", text="\n".join(lines))],

@@ -78,6 +78,8 @@ async def test_stdio_server_builds_the_index_on_first_start_and_answers(ws: Path
 
 
 async def test_http_server_answers_and_picks_up_a_new_generation(ws: Path) -> None:
+    # The new generation here comes from an ingest in another process, not the server's own refresh
+    (ws / "sleuth.toml").write_text("[docs]\nauto_refresh = false\n", encoding="utf-8")
     first = ingest(settings_for(ws))
     port = free_port()
     proc = start_http(ws, port)
