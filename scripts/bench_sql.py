@@ -1,6 +1,6 @@
 """Per-call overhead of run_query over a direct DuckDB call, measured four ways.
 
-    uv run python scripts/bench_sql.py [--calls 300] [--rows 100000]
+    uv run python scripts/bench_sql.py [--calls 300] [--paced-calls 100] [--rows 100000]
 
 1. direct: `connection.execute(sql).fetchall()` on the server engine's own locked-down connection;
 2. handler: `MCPServer.call_tool("run_query", ...)` in-process (safety checks, engine, result store,
@@ -10,10 +10,13 @@
 For context, `stdio_floor`/`http_floor` time a request that touches no database (prompts/list),
 i.e. the SDK transport's own round trip on this machine.
 
-Two orders, both rotating over the modes so that on a shared machine they all see the same load:
+Three orders, all rotating over the modes so that on a shared machine they all see the same load:
 - `alternating`: one call per mode in turn. Between two stdio calls five other calls run in three
-  processes, so every call starts with cold CPU caches, much like a call after an agent's pause;
-- `blocks`: 25 consecutive calls per mode in turn: the steady per-call cost of a held session.
+  processes, so every call starts with cold CPU caches;
+- `blocks`: 25 consecutive calls per mode in turn: the steady per-call cost of a held session;
+- `paced`: one call per mode in turn, each after 20 ms with the machine idle, as a call comes after
+  an agent's pause for the model. On a VM whose idle CPUs halt, every mode (direct DuckDB too) then
+  runs from cold caches.
 Overhead is each mode's p50 minus the direct p50 in the same order (same query, same data).
 Target: stdio overhead p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json. The
 data is a generated DuckDB file in a temp folder (seeded, so runs compare).
@@ -79,11 +82,15 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 Call = Callable[[str], Awaitable[Any]]
 
 
-ORDERS = {"alternating": 1, "blocks": 25}  # consecutive calls per mode before moving to the next
+# order -> (consecutive calls per mode before moving to the next, idle seconds before each call)
+ORDERS = {"alternating": (1, 0.0), "blocks": (25, 0.0), "paced": (1, 0.02)}
 
 
-async def rotate(modes: dict[str, Call], sql: str, calls: int, block: int, warmup: int = 20) -> dict[str, list[float]]:
-    """Round-robin over the modes, `block` calls at a time, so each sees the same (shared-machine) load."""
+async def rotate(
+    modes: dict[str, Call], sql: str, calls: int, block: int, gap_s: float, warmup: int = 20
+) -> dict[str, list[float]]:
+    """Round-robin over the modes, `block` calls at a time, so each sees the same (shared-machine) load;
+    `gap_s` of idle before each timed call."""
     for _ in range(warmup):
         for call in modes.values():
             await call(sql)
@@ -91,6 +98,8 @@ async def rotate(modes: dict[str, Call], sql: str, calls: int, block: int, warmu
     while len(samples[next(iter(modes))]) < calls:
         for mode, call in modes.items():
             for _ in range(block):
+                if gap_s:
+                    await asyncio.sleep(gap_s)
                 t0 = time.perf_counter()
                 await call(sql)
                 samples[mode].append((time.perf_counter() - t0) * 1000)
@@ -115,7 +124,7 @@ def floor(client: Client) -> Call:
     return call
 
 
-async def run(calls: int, rows: int) -> dict[str, Any]:
+async def run(calls: int, paced_calls: int, rows: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_sql_"))
     db = tmp / "bench.duckdb"
     make_db(db, rows)
@@ -146,9 +155,10 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
                 "stdio_floor": floor(stdio),
                 "http_floor": floor(http),
             }
-            for order, block in ORDERS.items():
+            for order, (block, gap_s) in ORDERS.items():
+                n = paced_calls if gap_s else calls
                 for name, sql in QUERIES.items():
-                    samples = await rotate(modes, sql, calls, block)
+                    samples = await rotate(modes, sql, n, block, gap_s)
                     results[order][name] = {mode: summary(s) for mode, s in samples.items()}
 
     for by_query in results.values():
@@ -158,6 +168,7 @@ async def run(calls: int, rows: int) -> dict[str, Any]:
                 modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
     return {
         "calls_per_mode": calls,
+        "paced_calls_per_mode": paced_calls,
         "rows": rows,
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),
@@ -172,9 +183,10 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser(description="run_query overhead over direct DuckDB")
     ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--paced-calls", type=int, default=100, help="calls per mode in the paced order")
     ap.add_argument("--rows", type=int, default=100_000)
     args = ap.parse_args()
-    report = asyncio.run(run(args.calls, args.rows))
+    report = asyncio.run(run(args.calls, args.paced_calls, args.rows))
     head = f"{'order':12} {'query':9} {'mode':12} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
     print(f"{head} {'overhead p50':>13}")
     for order, by_query in report["results"].items():

@@ -68,14 +68,27 @@ class Freshness:
 
 
 def as_built(settings: Settings, manifest: Mapping[str, Any]) -> Settings:
-    """`settings` with the docs paths, chunking and embedding model the index was built with."""
+    """`settings` with the docs paths, chunking and embedding model the index was built with.
+
+    Paths inside the workspace the index was built in are taken inside this one, so a copied or
+    moved workspace refreshes from its own files. An index from before the manifest recorded its
+    workspace refreshes from the configured paths.
+    """
+    built_in = manifest.get("workspace")
+    here = settings.workspace.resolve()
+
+    def moved(path: str) -> Path:
+        p = Path(path)
+        return here / p.relative_to(built_in) if built_in is not None and p.is_relative_to(built_in) else p
+
+    paths = [moved(p) for p in manifest.get("paths", [])] if built_in is not None else settings.docs.paths
     dense = manifest.get("embeddings") or None
     model = settings.docs.embedding_model_path
     if dense is not None:
-        model = Path(dense["model_path"]) if dense.get("model_path") else None
+        model = moved(dense["model_path"]) if dense.get("model_path") else None
     docs = settings.docs.model_copy(
         update={
-            "paths": [Path(p) for p in manifest.get("paths", settings.docs.paths)],
+            "paths": paths,
             "chunk_chars": manifest.get("chunk_chars", settings.docs.chunk_chars),
             "chunk_overlap": manifest.get("chunk_overlap", settings.docs.chunk_overlap),
             "embeddings": dense is not None,

@@ -647,6 +647,7 @@ def _publish(
             "analyzer": ANALYZER,
             "embeddings": dense,
             "paths": [str(p) for p in settings.docs.paths],
+            "workspace": str(settings.workspace.resolve()),  # where `paths` are, if the folder moves
             "db_deleted_rows": deleted or 0,
         }
         (tmp / layout.MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

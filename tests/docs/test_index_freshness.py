@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from mcp_servers.docs import freshness, layout
 from mcp_servers.docs.freshness import Refresher
 from mcp_servers.docs.ingest import ingest
 from mcp_servers.docs.search import IndexHandle
+from mcp_servers.docs.server import DocsService
 
+CORPUS = {"docs/guide.md", "docs/notes.txt", "docs/policy.docx", "docs/report.pdf", "docs/sub/page.html"}
 OKAPI = "\n## Okapi\n\nThe okapi mode hums quietly.\n"
 
 
@@ -66,9 +69,7 @@ async def test_a_server_started_after_the_docs_changed_refreshes_its_index(ws: P
             return listed if listed["generation"] != first and listed["freshness"]["state"] == "current" else None
 
         listed = await _until("the refreshed index", refreshed)
-        assert {s["source"] for s in listed["sources"]} == {
-            "docs/guide.md", "docs/fresh.md", "docs/policy.docx", "docs/report.pdf", "docs/sub/page.html",
-        }  # fmt: skip
+        assert {s["source"] for s in listed["sources"]} == CORPUS - {"docs/notes.txt"} | {"docs/fresh.md"}
         assert await _top_source(client, "okapi mode") == "docs/guide.md"
         assert await _top_source(client, "narwhal memo") == "docs/fresh.md"
         hit = await client.call_tool("search_docs", {"query": "narwhal", "k": 1})
@@ -147,6 +148,23 @@ def test_a_refresh_keeps_the_paths_and_chunking_the_index_was_built_with(ws: Pat
     assert gen.manifest["paths"] == [str(notes)] and gen.manifest["chunk_chars"] == 600
     assert gen.sources == ["notes/a.md"]
     assert refresher.check().state == "current"
+
+
+def test_a_copied_workspace_refreshes_from_its_own_files(ws: Path) -> None:
+    original = ingest(settings_for(ws)).generation
+    copy = ws.parent / "copy"
+    shutil.copytree(ws, copy)
+    _edit(copy / "docs" / "guide.md", OKAPI)
+    refresher = _refresher(copy)
+
+    refresher.step()
+
+    gen = refresher.handle.get()
+    assert gen is not None and gen.manifest["paths"] == [str(copy / "docs")]
+    assert gen.sources == sorted(CORPUS)
+    hit = DocsService(settings_for(copy)).search("okapi mode", 1, mode="bm25")["passages"][0]
+    assert hit["source"] == "docs/guide.md" and "okapi" in hit["text"]
+    assert layout.read_current(ws / ".sleuth" / "index") == original
 
 
 def test_a_file_that_cannot_be_indexed_costs_one_refresh_not_one_per_check(ws: Path, ingest_calls: list[Any]) -> None:
