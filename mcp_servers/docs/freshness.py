@@ -222,28 +222,28 @@ class Refresher:
                 return
             self._pending, self._refreshing = False, True
         try:
-            self._refresh(freshness)
+            self._refresh(freshness.drift)
         finally:
             with self._lock:
                 self._refreshing = False
         self.check()
 
-    def _refresh(self, before: Freshness) -> None:
+    def _refresh(self, drift: Drift) -> None:
         gen = self.handle.get()
         if gen is None:
             return
-        log.info("docs changed since the index was built; refreshing", drift=before.drift.summary())
+        log.info("docs changed since the index was built; refreshing", drift=drift.summary())
         try:
             report = ingest(as_built(self.settings, gen.manifest))
         except Exception as exc:  # e.g. `sleuth ingest` is running, or the disk is full
             why = exc.message if isinstance(exc, SleuthError) else f"{type(exc).__name__}: {exc}"
             log.warning("index refresh failed", error=why)
-            self._given_up, self._why_not = before.drift, why
+            self._given_up, self._why_not = drift, why
             return
         workspace = self.settings.workspace.resolve()
         self._unindexable = {source: (_signature(workspace / source), why) for source, why in report.failed}
         published = report.generation is not None and report.generation != gen.name
-        self._given_up = None if published else before.drift
+        self._given_up = None if published else drift
         self._why_not = "" if published else "nothing that changed could be indexed"
         log.info(
             "index refreshed" if published else "index refresh published nothing",

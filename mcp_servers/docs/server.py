@@ -249,8 +249,8 @@ class DocsService:
             context_after=text[row["char_end"] : end],
         )
 
-    def source_infos(self) -> list[SourceInfo]:
-        rows = self.generation().query(
+    def source_infos(self, gen: Generation | None = None) -> list[SourceInfo]:
+        rows = (gen or self.generation()).query(
             "SELECT source, source_id, title, file_type, n_chunks, size, mtime, content_hash "
             "FROM sources ORDER BY source"
         )
@@ -275,7 +275,7 @@ class DocsService:
             generation=gen.name,
             embeddings=gen.embeddings is not None,
             freshness=IndexFreshness.of(self.refresher.check()),
-            sources=self.source_infos(),
+            sources=self.source_infos(gen),
         )
 
     def source_text(self, sid: str) -> str:
