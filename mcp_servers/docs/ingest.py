@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -127,14 +127,27 @@ def scan(paths: Iterable[Path], report: IngestReport) -> list[Path]:
             else:
                 found[root.resolve()] = None
         else:
-            base = root.resolve()
-            for folder, dirs, names in os.walk(base):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in names:
-                    p = Path(folder, name)
-                    if not name.startswith(".") and file_type(p) is not None and p.is_file():
-                        found[p] = None
+            found.update(dict.fromkeys(_files_under(root.resolve())))
     return sorted(found)
+
+
+def _files_under(base: Path) -> Iterator[Path]:
+    """Supported files in the folder tree (hidden entries and links to folders skipped; unreadable
+    folders too). Directory entries know their type, so a regular file costs no stat call: the
+    freshness check walks the whole tree every 30 s, and stats only what it compares."""
+    folders = [str(base)]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            elif file_type(path := Path(entry.path)) is not None and entry.is_file():
+                yield path
 
 
 @dataclass
