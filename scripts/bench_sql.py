@@ -1,24 +1,27 @@
-"""Per-call overhead of run_query over a direct DuckDB call, measured four ways.
+"""Per-call overhead of run_query over a direct DuckDB call, measured five ways.
 
-    uv run python scripts/bench_sql.py [--calls 300] [--paced-calls 100] [--rows 100000]
+    uv run python scripts/bench_sql.py [--calls 300] [--paced-calls 100] [--rows 100000] [--out FILE]
 
 1. direct: `connection.execute(sql).fetchall()` on the server engine's own locked-down connection;
 2. handler: `MCPServer.call_tool("run_query", ...)` in-process (safety checks, engine, result store,
    JSON shaping; no transport);
 3. stdio: one held `mcp.Client` session to `sleuth serve sql` as a subprocess;
-4. http: one held session over Streamable HTTP to `sleuth serve sql --transport http`.
+4. stdio_raw: a bare JSON-RPC client on a second `sleuth serve sql` subprocess (write a line, read a
+   line, json.loads): the same server and pipes without the Python SDK's client, so stdio minus
+   stdio_raw is what `mcp.Client` adds on the calling side (a host's client is its own);
+5. http: one held session over Streamable HTTP to `sleuth serve sql --transport http`.
 For context, `stdio_floor`/`http_floor` time a request that touches no database (prompts/list),
 i.e. the SDK transport's own round trip on this machine.
 
 Three orders, all rotating over the modes so that on a shared machine they all see the same load:
-- `alternating`: one call per mode in turn. Between two stdio calls five other calls run in three
+- `alternating`: one call per mode in turn. Between two stdio calls six other calls run in four
   processes, so every call starts with cold CPU caches;
 - `blocks`: 25 consecutive calls per mode in turn: the steady per-call cost of a held session;
 - `paced`: one call per mode in turn, each after 20 ms with the machine idle, as a call comes after
   an agent's pause for the model. On a VM whose idle CPUs halt, every mode (direct DuckDB too) then
   runs from cold caches.
 Overhead is each mode's p50 minus the direct p50 in the same order (same query, same data).
-Target: stdio overhead p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json. The
+Target: stdio overhead p50 <= 2 ms. Prints a table and writes bench-results/bench_sql.json (--out). The
 data is a generated DuckDB file in a temp folder (seeded, so runs compare).
 """
 
@@ -33,7 +36,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +91,7 @@ ORDERS = {"alternating": (1, 0.0), "blocks": (25, 0.0), "paced": (1, 0.02)}
 
 
 async def rotate(
-    modes: dict[str, Call], sql: str, calls: int, block: int, gap_s: float, warmup: int = 20
+    modes: dict[str, Call], sql: str, calls: int, block: int, gap_s: float, warmup: int
 ) -> dict[str, list[float]]:
     """Round-robin over the modes, `block` calls at a time, so each sees the same (shared-machine) load;
     `gap_s` of idle before each timed call."""
@@ -115,6 +119,37 @@ def via_client(client: Client) -> Call:
     return call
 
 
+@asynccontextmanager
+async def raw_stdio(argv: list[str]) -> AsyncIterator[Call]:
+    """`run_query` through a bare JSON-RPC client: the initialize handshake, then one line out and
+    one line in per call, checked for its id and for errors (no models, no schema check)."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout, ids = proc.stdin, proc.stdout, iter(range(1, 1 << 62))
+
+    async def request(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        rid = next(ids)
+        stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode() + b"\n")
+        msg = json.loads(await stdout.readline())
+        if msg.get("id") != rid or "error" in msg or msg["result"].get("isError"):
+            raise RuntimeError(f"{method}: {msg}")
+        return msg["result"]
+
+    async def call(sql: str) -> None:
+        await request("tools/call", {"name": "run_query", "arguments": {"sql": sql}})
+
+    try:
+        client = {"name": "bench_sql", "version": "1"}
+        await request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": client})
+        stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        yield call
+    finally:
+        stdin.close()
+        await proc.wait()
+
+
 def floor(client: Client) -> Call:
     """The transport's own round trip: a request that touches no database (prompts/list, uncached)."""
 
@@ -124,7 +159,7 @@ def floor(client: Client) -> Call:
     return call
 
 
-async def run(calls: int, paced_calls: int, rows: int) -> dict[str, Any]:
+async def run(calls: int, paced_calls: int, rows: int, warmup: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_sql_"))
     db = tmp / "bench.duckdb"
     make_db(db, rows)
@@ -146,11 +181,13 @@ async def run(calls: int, paced_calls: int, rows: int) -> dict[str, Any]:
         async with (
             Client(StdioServerParameters(command=str(SLEUTH), args=args), read_timeout_seconds=60) as stdio,
             Client(url, read_timeout_seconds=60) as http,
+            raw_stdio([str(SLEUTH), *args]) as stdio_raw,
         ):
             modes = {
                 "direct": direct,
                 "handler": handler,
                 "stdio": via_client(stdio),
+                "stdio_raw": stdio_raw,
                 "http": via_client(http),
                 "stdio_floor": floor(stdio),
                 "http_floor": floor(http),
@@ -158,13 +195,13 @@ async def run(calls: int, paced_calls: int, rows: int) -> dict[str, Any]:
             for order, (block, gap_s) in ORDERS.items():
                 n = paced_calls if gap_s else calls
                 for name, sql in QUERIES.items():
-                    samples = await rotate(modes, sql, n, block, gap_s)
+                    samples = await rotate(modes, sql, n, block, gap_s, warmup)
                     results[order][name] = {mode: summary(s) for mode, s in samples.items()}
 
     for by_query in results.values():
         for modes_ in by_query.values():
             base = modes_["direct"]["p50_ms"]
-            for mode in ("handler", "stdio", "http"):
+            for mode in ("handler", "stdio", "stdio_raw", "http"):
                 modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
     return {
         "calls_per_mode": calls,
@@ -185,8 +222,10 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--paced-calls", type=int, default=100, help="calls per mode in the paced order")
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--warmup", type=int, default=20, help="untimed calls per mode before each query's timing")
+    ap.add_argument("--out", type=Path, default=REPO / "bench-results" / "bench_sql.json")
     args = ap.parse_args()
-    report = asyncio.run(run(args.calls, args.paced_calls, args.rows))
+    report = asyncio.run(run(args.calls, args.paced_calls, args.rows, args.warmup))
     head = f"{'order':12} {'query':9} {'mode':12} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}"
     print(f"{head} {'overhead p50':>13}")
     for order, by_query in report["results"].items():
@@ -196,10 +235,9 @@ def main() -> int:
                 row = f"{s['min_ms']:8.3f} {s['p50_ms']:8.3f} {s['p95_ms']:8.3f} {s['mean_ms']:8.3f}"
                 print(f"{order:12} {name:9} {mode:12} {row} {over:>13}")
     print(f"load average during the run: {report['load_average']}")
-    out = REPO / "bench-results" / "bench_sql.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    print(f"wrote {out}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0
 
 
