@@ -127,20 +127,26 @@ def via_client(client: Client) -> Call:
     return call
 
 
+async def _reply(stdout: asyncio.StreamReader, who: str) -> Any:
+    """The next JSON line a helper process writes; a clear error when it has exited instead."""
+    line = await stdout.readline()
+    if not line:
+        raise RuntimeError(f"{who}: the process closed its output (see its stderr above)")
+    return json.loads(line)
+
+
 @asynccontextmanager
 async def raw_stdio(argv: list[str]) -> AsyncIterator[Call]:
     """`run_query` through a bare JSON-RPC client: the initialize handshake, then one line out and
     one line in per call, checked for its id and for errors (no models, no schema check)."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
+    proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     stdin, stdout, ids = proc.stdin, proc.stdout, iter(range(1, 1 << 62))
 
     async def request(method: str, params: dict[str, Any]) -> dict[str, Any]:
         rid = next(ids)
         stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode() + b"\n")
-        msg = json.loads(await stdout.readline())
+        msg = await _reply(stdout, "stdio_raw")
         if msg.get("id") != rid or "error" in msg or msg["result"].get("isError"):
             raise RuntimeError(f"{method}: {msg}")
         return msg["result"]
@@ -179,13 +185,13 @@ async def ts_stdio(argv: list[str]) -> AsyncIterator[Call | None]:
 
     async def call(sql: str) -> float:
         stdin.write(json.dumps(sql).encode() + b"\n")
-        reply = json.loads(await stdout.readline() or b"null")
-        if not isinstance(reply, dict) or "ms" not in reply:
+        reply = await _reply(stdout, "stdio_ts")
+        if "ms" not in reply:
             raise RuntimeError(f"stdio_ts: {reply}")
         return float(reply["ms"])
 
     try:
-        if (await stdout.readline()).strip() != b"ready":
+        if await _reply(stdout, "stdio_ts") != "ready":
             raise RuntimeError("stdio_ts: the Node client did not start (see its stderr above)")
         yield call
     finally:

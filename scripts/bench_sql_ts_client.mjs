@@ -3,9 +3,10 @@
 //
 //   node bench_sql_ts_client.mjs SDK_DIR '["sleuth", "serve", "sql", ...]'
 //
-// Starts the server over stdio, lists its tools (so outputSchema validation applies, as in a host),
-// prints "ready", then for each input line (SQL as a JSON string) calls run_query and prints
-// {"ms": elapsed} timed here, around callTool alone, or {"error": ...} if the call failed.
+// Starts the server over stdio, lists its tools (so outputSchema validation applies, as in a host)
+// and prints "ready". Then for each input line (SQL as a JSON string) it calls run_query and prints
+// {"ms": elapsed}, timed here around callTool alone, or {"error": ...} if the call failed. Every
+// line it prints is JSON.
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,7 +20,7 @@ const [command, ...args] = JSON.parse(serverArgv);
 const client = new Client({ name: "bench_sql", version: "1" });
 await client.connect(new StdioClientTransport({ command, args, stderr: "ignore" }));
 await client.listTools();
-process.stdout.write("ready\n");
+process.stdout.write(JSON.stringify("ready") + "\n");
 
 for await (const line of createInterface({ input: process.stdin })) {
   const sql = JSON.parse(line);
