@@ -127,6 +127,22 @@ def via_client(client: Client) -> Call:
     return call
 
 
+Pipes = tuple[asyncio.StreamWriter, asyncio.StreamReader]
+
+
+@asynccontextmanager
+async def _helper(argv: list[str]) -> AsyncIterator[Pipes]:
+    """A process whose stdin and stdout the bench talks through (its stderr shows); on exit its
+    stdin is closed, which ends it, and it is waited for."""
+    proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        yield proc.stdin, proc.stdout
+    finally:
+        proc.stdin.close()
+        await proc.wait()
+
+
 async def _reply(stdout: asyncio.StreamReader, who: str) -> Any:
     """The next JSON line a helper process writes; a clear error when it has exited instead."""
     line = await stdout.readline()
@@ -139,29 +155,25 @@ async def _reply(stdout: asyncio.StreamReader, who: str) -> Any:
 async def raw_stdio(argv: list[str]) -> AsyncIterator[Call]:
     """`run_query` through a bare JSON-RPC client: the initialize handshake, then one line out and
     one line in per call, checked for its id and for errors (no models, no schema check)."""
-    proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    stdin, stdout, ids = proc.stdin, proc.stdout, iter(range(1, 1 << 62))
+    ids = iter(range(1, 1 << 62))
+    async with _helper(argv) as (stdin, stdout):
 
-    async def request(method: str, params: dict[str, Any]) -> dict[str, Any]:
-        rid = next(ids)
-        stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode() + b"\n")
-        msg = await _reply(stdout, "stdio_raw")
-        if msg.get("id") != rid or "error" in msg or msg["result"].get("isError"):
-            raise RuntimeError(f"{method}: {msg}")
-        return msg["result"]
+        async def request(method: str, params: dict[str, Any]) -> dict[str, Any]:
+            rid = next(ids)
+            line = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+            stdin.write(line.encode() + b"\n")
+            msg = await _reply(stdout, "stdio_raw")
+            if msg.get("id") != rid or "error" in msg or msg["result"].get("isError"):
+                raise RuntimeError(f"{method}: {msg}")
+            return msg["result"]
 
-    async def call(sql: str) -> None:
-        await request("tools/call", {"name": "run_query", "arguments": {"sql": sql}})
+        async def call(sql: str) -> None:
+            await request("tools/call", {"name": "run_query", "arguments": {"sql": sql}})
 
-    try:
         client = {"name": "bench_sql", "version": "1"}
         await request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": client})
         stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
         yield call
-    finally:
-        stdin.close()
-        await proc.wait()
 
 
 @asynccontextmanager
@@ -172,31 +184,18 @@ async def ts_stdio(argv: list[str]) -> AsyncIterator[Call | None]:
         yield None
         return
     script = REPO / "scripts" / "bench_sql_ts_client.mjs"
-    proc = await asyncio.create_subprocess_exec(
-        str(NODE),
-        str(script),
-        str(TS_SDK),
-        json.dumps(argv),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    stdin, stdout = proc.stdin, proc.stdout
+    async with _helper([str(NODE), str(script), str(TS_SDK), json.dumps(argv)]) as (stdin, stdout):
 
-    async def call(sql: str) -> float:
-        stdin.write(json.dumps(sql).encode() + b"\n")
-        reply = await _reply(stdout, "stdio_ts")
-        if "ms" not in reply:
-            raise RuntimeError(f"stdio_ts: {reply}")
-        return float(reply["ms"])
+        async def call(sql: str) -> float:
+            stdin.write(json.dumps(sql).encode() + b"\n")
+            reply = await _reply(stdout, "stdio_ts")
+            if "ms" not in reply:
+                raise RuntimeError(f"stdio_ts: {reply}")
+            return float(reply["ms"])
 
-    try:
         if await _reply(stdout, "stdio_ts") != "ready":
             raise RuntimeError("stdio_ts: the Node client did not start (see its stderr above)")
         yield call
-    finally:
-        stdin.close()
-        await proc.wait()
 
 
 def floor(client: Client) -> Call:
