@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,9 +300,22 @@ class Engine:
             return Fetched([d[0] for d in desc], types, rows, chars, complete, elapsed)
 
         try:
-            return self._guarded(work)
+            return self._guarded(work if self.read_only else lambda: self._in_read_only_transaction(work))
         except duckdb.Error as exc:
             raise from_duckdb(exc, self.table_names(), self.column_names(tables)) from None
+
+    def _in_read_only_transaction(self, work: Callable[[], Fetched]) -> Fetched:
+        """Run a read on a read-write connection so that nothing it calls can write.
+
+        The allow-list vets the SQL text, but a view or macro made earlier with execute_write
+        runs whatever its body says (nextval() in a view, say). A READ ONLY transaction makes
+        DuckDB refuse any write inside it, and the rollback leaves nothing behind either way.
+        """
+        self.conn.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            return work()
+        finally:
+            self.conn.execute("ROLLBACK")
 
     def bind(self, sql: str, tables: Sequence[str] = ()) -> list[tuple[str, str]]:
         """Columns and types a SELECT would return, without running it (DuckDB binds lazily)."""

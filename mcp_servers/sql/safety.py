@@ -98,6 +98,12 @@ DENIED_FUNCTIONS = frozenset(
         "enable_logging",
         "disable_logging",
         "truncate_duckdb_logs",
+        "json_execute_serialized_sql",
+        "setval",
+        "write_log",
+        "copy_database",
+        "import_database",
+        "add_parquet_key",
     }
 )
 # Functions whose first argument is a file path or glob: allowed only inside the data roots.
@@ -126,6 +132,9 @@ FILE_FUNCTIONS = frozenset(
         "read_duckdb",
         "glob",
         "sniff_csv",
+        "read_single_csv_file",
+        "read_single_json_file",
+        "read_single_parquet_file",
     }
 )
 # Table functions CALL may run: catalog and metadata views that read nothing outside the database.
@@ -149,6 +158,45 @@ CALLABLE_FUNCTIONS = frozenset(
         "pragma_storage_info",
         "range",
         "generate_series",
+    }
+)
+# Table functions a query may read FROM, besides the file readers (path-checked) and CALL's list:
+# generators and read-only metadata. An allow-list, not a deny-list, because DuckDB keeps adding
+# table functions, and some run SQL from a string or change state (json_execute_serialized_sql,
+# copy_database, ...); a new one is refused until someone has looked at it.
+TABLE_FUNCTIONS = CALLABLE_FUNCTIONS | frozenset(
+    {
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "summary",
+        "histogram",
+        "histogram_values",
+        "duckdb_dependencies",
+        "duckdb_sequences",
+        "duckdb_settings",
+        "duckdb_variables",
+        "duckdb_memory",
+        "duckdb_optimizers",
+        "pragma_metadata_info",
+        "pragma_platform",
+        "pragma_user_agent",
+        "pragma_collations",
+        "show",
+        "show_tables",
+        "show_tables_expanded",
+        "show_databases",
+        "table_info",
+        "functions",
+        "collations",
+        "version",
+        "platform",
+        "user_agent",
+        "pg_timezone_names",
+        "icu_calendar_names",
+        "test_all_types",
     }
 )
 _FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".txt", ".gz", ".zst", ".xlsx", ".db")
@@ -274,8 +322,16 @@ def _check_functions(funcs: Iterable[exp.Func], roots: Sequence[Path]) -> None:
 def _check_tables(found: _Nodes, roots: Sequence[Path]) -> list[str]:
     tables: list[str] = []
     for table in found.tables:
+        if isinstance(table.this, exp.Func):
+            name = function_name(table.this)  # arguments are vetted by _check_functions
+            if name not in TABLE_FUNCTIONS and name not in FILE_FUNCTIONS:
+                raise QueryRefused(
+                    f"the table function {name}() is not one this server allows",
+                    fix="query tables and views (list_tables()), or a data file with read_csv/read_parquet/read_json",
+                )
+            continue
         if not isinstance(table.this, exp.Identifier):
-            continue  # a table function: vetted by _check_functions
+            continue
         name = table.name
         if table.this.quoted and _looks_like_path(name):
             _refuse_paths([name], roots, "the query")
@@ -310,7 +366,8 @@ def _parse(sql: str) -> exp.Expression:
     if not sql.strip():
         raise QueryRefused("the SQL is empty", fix="pass one SELECT statement")
     try:
-        trees = [t for t in _duckdb_parse(sql) if t is not None]
+        # A comment after the last ';' comes back as a Semicolon node holding only that comment.
+        trees = [t for t in _duckdb_parse(sql) if t is not None and not isinstance(t, exp.Semicolon)]
     except RecursionError:
         raise QueryRefused("the SQL is nested too deeply to check", fix="flatten the expression") from None
     except (ParseError, TokenError) as exc:
@@ -348,6 +405,24 @@ def _check_call(call: str, roots: Sequence[Path]) -> CheckedSql:
     return CheckedSql(statement="Call", tables=[])
 
 
+def _check_show(rest: str, roots: Sequence[Path]) -> CheckedSql:
+    """SHOW forms sqlglot does not model: SHOW DATABASES, and SHOW <table> (DuckDB's DESCRIBE)."""
+    if rest.strip().upper() == "DATABASES":
+        return CheckedSql(statement="Show", tables=[])
+    try:
+        tree = sqlglot.parse_one(f"DESCRIBE {rest}", read="duckdb")
+    except (ParseError, TokenError):
+        tree = None
+    if not (isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table)):
+        raise QueryRefused(
+            f"SHOW {rest.strip()[:80]} is not a form this server runs",
+            fix="use SHOW TABLES, SHOW DATABASES, SHOW <table> or DESCRIBE <table>",
+        )
+    found = _walk(tree, write=False)
+    _check_functions(found.funcs, roots)
+    return CheckedSql(statement="Show", tables=_check_tables(found, roots))
+
+
 def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> CheckedSql:
     """Accept one statement or raise QueryRefused saying why.
 
@@ -358,6 +433,8 @@ def check_sql(sql: str, roots: Sequence[Path], *, write: bool = False) -> Checke
     roots_ok = _READ_ROOTS + (_WRITE_ROOTS if write else ())
     if isinstance(tree, exp.Command) and str(tree.this).upper() == "CALL":
         return _check_call(tree.expression.name if tree.expression else "", roots)
+    if isinstance(tree, exp.Command) and str(tree.this).upper() == "SHOW":
+        return _check_show(str(tree.expression or ""), roots)  # the text after SHOW
     if not isinstance(tree, roots_ok):
         kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
         allowed = "SELECT (also WITH, VALUES, DESCRIBE, SUMMARIZE, SHOW, CALL of catalog functions)"

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -136,6 +137,8 @@ async def test_streamable_http(http_env: None, http_server: str) -> None:
 async def test_read_write_opt_in_exposes_a_destructive_write_tool(sql_ws: SqlWorkspace, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     shutil.copy(sql_ws.db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE VIEW ticket AS SELECT nextval('seq') AS n")
     ws = SqlWorkspace(root=tmp_path, db=db, data=sql_ws.data, secret=sql_ws.secret)
     async with Client(stdio_params(ws, "--read-write"), read_timeout_seconds=60) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
@@ -152,7 +155,20 @@ async def test_read_write_opt_in_exposes_a_destructive_write_tool(sql_ws: SqlWor
         assert (await c.call_tool("run_query", {"sql": "DELETE FROM customers"})).is_error
         for sql in ("ATTACH 'x.db' AS x", f"COPY customers TO '{tmp_path / 'x.csv'}'", "SET threads = 1"):
             assert (await c.call_tool("execute_write", {"sql": sql})).is_error
+
+        # run_query stays read-only even through what the allow-list cannot see: the body of a view
+        # that advances a sequence (made outside Sleuth) is refused inside its read-only transaction.
+        sneaky = await c.call_tool("run_query", {"sql": "SELECT * FROM ticket"})
+        assert sneaky.is_error and "read-only" in sneaky.content[0].text
+        serialized = "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT nextval(''seq'')'))"
+        assert (await c.call_tool("run_query", {"sql": serialized})).is_error
+        after = await c.call_tool("run_query", {"sql": "SELECT count(*) FROM customers"})
+        assert not after.is_error and after.structured_content["rows"] == [[201]]  # the session still works
     assert not (tmp_path / "x.csv").exists()
+    con = duckdb.connect(str(db), read_only=True)
+    last = con.execute("SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'seq'").fetchone()
+    con.close()
+    assert last == (None,)  # the sequence was never advanced
 
 
 async def test_a_missing_database_fails_fast_with_one_clear_line(tmp_path: Path) -> None:
