@@ -36,7 +36,7 @@ from agent.nodes.toolbox import BridgeLike
 from agent.state import new_turn
 from sleuth.config import Settings, load_settings
 from sleuth.errors import SleuthError
-from sleuth.logs import bind_run, get_logger
+from sleuth.logs import bind_run, details_hint, get_logger
 
 log = get_logger(__name__)
 
@@ -220,9 +220,7 @@ class Sleuth:
             yield events.TurnError(thread_id, run_id, exc.message, exc.fix or "")
         except Exception as exc:  # one readable line; the details go to the log file
             log.error("turn failed", exc_info=exc)
-            yield events.TurnError(
-                thread_id, run_id, f"{type(exc).__name__}: {exc}", "details: the log in <workspace>/.sleuth/logs/"
-            )
+            yield events.TurnError(thread_id, run_id, f"{type(exc).__name__}: {exc}", details_hint())
         if last is not None:
             self._traces[thread_id] = _trace(thread_id, last)
 

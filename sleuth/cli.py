@@ -233,8 +233,11 @@ def _report(exc: BaseException) -> int:
         return 2
     import logging
 
-    logging.getLogger("sleuth").error("unexpected error", exc_info=exc)
-    sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n  details: the log file in <workspace>/.sleuth/logs/\n")
+    from sleuth.logs import details_hint
+
+    # To the log file (configured by then, or the error came before any could be) and one line here.
+    logging.getLogger("sleuth").debug("unexpected error", exc_info=exc)
+    sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n  {details_hint()}\n")
     return 1
 
 

@@ -9,10 +9,26 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import structlog
 
+from sleuth.errors import SleuthError
+
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_log_file: Path | None = None
+
+
+def _one_line_exception(sio: TextIO, exc_info: Any) -> None:
+    """The console gets an exception's last line; its traceback (with locals) goes to the log file."""
+    sio.write(f"\n{exc_info[0].__name__}: {exc_info[1]}")
+
+
+def details_hint() -> str:
+    """Where the traceback of an error shown as one line went, for the "details:" hint under it."""
+    if _log_file is not None:
+        return f"details: the traceback is in {_log_file}"
+    return "details: the traceback went to logging (configure_logging(log_dir=...) keeps it in a file)"
 
 
 def configure_logging(level: str = "warning", log_dir: Path | None = None, name: str = "sleuth") -> Path | None:
@@ -41,16 +57,27 @@ def configure_logging(level: str = "warning", log_dir: Path | None = None, name:
     console.setLevel(_LEVELS.get(level, logging.WARNING))
     console.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processor=structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()), foreign_pre_chain=shared
+            processor=structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=_one_line_exception
+            ),
+            foreign_pre_chain=shared,
         )
     )
     root.addHandler(console)
 
-    log_file = None
+    global _log_file
+    _log_file = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"{name}.jsonl"
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        path = log_dir / f"{name}.jsonl"
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            fh = logging.FileHandler(path, encoding="utf-8")
+        except OSError as exc:
+            raise SleuthError(
+                f"cannot write the log file {path}: {exc.strerror or exc}",
+                fix=f"make {log_dir.parent} a folder you can write, or use a workspace you own",
+            ) from None
+        _log_file = path
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(
             structlog.stdlib.ProcessorFormatter(
@@ -66,7 +93,7 @@ def configure_logging(level: str = "warning", log_dir: Path | None = None, name:
     # Chatty libraries stay at warning in the console; the file still gets them at their own level.
     for noisy in ("httpx", "httpcore", "mcp", "anyio", "asyncio", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.INFO)
-    return log_file
+    return _log_file
 
 
 def bind_run(run_id: str | None = None, thread_id: str | None = None) -> None:
@@ -77,3 +104,15 @@ def bind_run(run_id: str | None = None, thread_id: str | None = None) -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.stdlib.get_logger(name)
+
+
+if not structlog.is_configured():
+    # Used as a library, before (or without) configure_logging: structlog's default prints to
+    # stdout, which may be the host program's protocol channel. Route records through stdlib
+    # logging instead, so the host's logging setup decides (by default: warnings to stderr).
+    structlog.configure(
+        processors=[structlog.processors.format_exc_info, structlog.dev.ConsoleRenderer(colors=False)],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )

@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from sleuth.errors import SleuthError
-from sleuth.logs import get_logger
+from sleuth.logs import details_hint, get_logger
 
 if TYPE_CHECKING:
     from sleuth.config import Settings
@@ -28,9 +28,7 @@ def as_sleuth_error(exc: BaseException, doing: str) -> SleuthError:
     if isinstance(exc, SleuthError):
         return exc
     log.error("repl failure", doing=doing, exc_info=exc)
-    return SleuthError(
-        f"{doing} failed: {type(exc).__name__}: {exc}", fix="details are in <workspace>/.sleuth/logs/sleuth.jsonl"
-    )
+    return SleuthError(f"{doing} failed: {type(exc).__name__}: {exc}", fix=details_hint())
 
 
 class AgentHost:
