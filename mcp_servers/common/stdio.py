@@ -15,7 +15,9 @@ say), or the loop is not asyncio, the SDK's transport is used unchanged.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -30,20 +32,25 @@ from mcp.server.stdio import stdio_server
 from mcp.shared._context_streams import ContextReceiveStream, ContextSendStream, create_context_streams
 from mcp.shared.message import SessionMessage
 
+from sleuth.logs import get_logger
+
 # A line may hold a whole tool call (a long SQL text, a file to write): far above asyncio's
 # 64 KiB default, but still a bound, so a peer that never sends a newline cannot eat memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
+log = get_logger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Streams = tuple[ContextReceiveStream[SessionMessage | Exception], ContextSendStream[SessionMessage]]
 
 
 def _is_stream_fd(fd: int) -> bool:
-    """asyncio's pipe transports accept only pipes, sockets and character devices."""
+    """Pipes, sockets and terminals: what the loop can watch. Other character devices pass
+    asyncio's own check but not epoll's (/dev/null as stdin would hang the server)."""
     try:
         mode = os.fstat(fd).st_mode
     except OSError:
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 def loop_stdio_available() -> bool:
@@ -83,6 +90,18 @@ class _ClaimedFds:
             with suppress(OSError):
                 os.set_blocking(private, blocking)
                 os.dup2(private, fd)
+
+
+def _frame(message: types.JSONRPCMessage) -> bytes:
+    """One message as a protocol line. A reply that cannot be encoded as it is (a tool result
+    holding a lone surrogate, e.g. a file name that is not UTF-8) goes out with those characters
+    replaced, not as an exception that would end the writer and with it the server."""
+    try:
+        return message.model_dump_json(by_alias=True, exclude_unset=True).encode("utf-8") + b"\n"
+    except ValueError:  # pydantic's serialization error is a ValueError
+        log.warning("reply had characters JSON cannot carry; sent with them replaced")
+        data = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return _SURROGATE.sub("\ufffd", json.dumps(data, ensure_ascii=False)).encode("utf-8") + b"\n"
 
 
 async def _pipe_reader(fd: int) -> asyncio.StreamReader:
@@ -133,8 +152,7 @@ async def loop_stdio_server() -> AsyncIterator[Streams]:
         async def stdout_writer() -> None:
             async with write_stream_reader:
                 async for session_message in write_stream_reader:
-                    data = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                    writer.write(data.encode("utf-8") + b"\n")
+                    writer.write(_frame(session_message.message))
                     await writer.drain()
 
         async with anyio.create_task_group() as tg:

@@ -22,5 +22,11 @@ def noisy(word: str) -> str:
     return word.upper()
 
 
+@server.tool()
+def undecodable_name() -> str:
+    """A name as os.listdir gives it for bytes that are not UTF-8: JSON cannot carry it as it is."""
+    return "bad\udcffname.txt"
+
+
 if __name__ == "__main__":
     run_server(server, "stdio")

@@ -91,3 +91,23 @@ def test_stdout_to_a_regular_file_falls_back_to_the_sdk_transport(tmp_path: Path
     frames = _exchange(_lines(INIT, PING), expect=2, stdout_file=tmp_path / "out.jsonl")
     assert [f.get("id") for f in frames] == [1, 2]
     assert frames[1]["result"] == {}
+
+
+def test_a_reply_json_cannot_carry_is_sent_with_the_character_replaced_and_serving_goes_on() -> None:
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "undecodable_name", "arguments": {}}}
+    frames = {f["id"]: f for f in _exchange(_lines(INIT, call, {**PING, "id": 3}), expect=3)}  # any order
+    assert frames[2]["result"]["content"][0]["text"] == "bad\ufffdname.txt"
+    assert frames[3] == {"jsonrpc": "2.0", "id": 3, "result": {}}
+
+
+def test_stdin_from_the_null_device_ends_the_server_instead_of_hanging() -> None:
+    # /dev/null is a character device asyncio accepts but epoll cannot watch.
+    proc = subprocess.run(
+        [sys.executable, str(SERVER)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == b"" and b"Traceback" not in proc.stderr
