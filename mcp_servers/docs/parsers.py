@@ -192,11 +192,21 @@ class _Builder:
         return "".join(self.parts)
 
 
-_HTML_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "table", "blockquote", "dt", "dd", "caption"}
+_HTML_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Elements that end the running paragraph where they open and close. Anything else (a, b, span,
+# em, code, custom elements…) is inline: its text runs on in the paragraph around it.
+_HTML_BREAKS = {
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup", "hr",
+    "html", "legend", "li", "main", "menu", "ol", "p", "search", "section", "summary", "ul",
+}  # fmt: skip
+_HtmlPiece = str | tuple[BlockKind, str, int]
 
 
 def parse_html(data: bytes, stem: str) -> Extracted:
-    """Block elements in document order; tables rendered row by row with ` | ` between cells."""
+    """All visible text in document order: headings, tables (row by row, ` | ` between cells) and
+    `pre` as their own blocks; any other text, loose in a div or around a child block, as paragraphs
+    cut where block-level elements open and close."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")
@@ -204,30 +214,54 @@ def parse_html(data: bytes, stem: str) -> Extracted:
         tag.decompose()
     b = _Builder()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    root = soup.body or soup
-    for el in root.find_all(_HTML_BLOCKS):
-        if el.find_parent(["table", "pre"]) is not None:
+    inline: list[str] = []
+    for piece in _html_pieces(soup.body or soup):
+        if isinstance(piece, str):
+            inline.append(piece)
             continue
-        if el.name not in {"table", "pre"} and el.find(_HTML_BLOCKS) is not None:
-            continue  # a container of other blocks; its children are visited on their own
-        if el.name == "table":
+        b.add("para", _one_line("".join(inline)))
+        inline.clear()
+        kind, text, level = piece
+        b.add(kind, text, level)
+        if level == 1 and not title:
+            title = text
+    b.add("para", _one_line("".join(inline)))
+    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+
+
+def _html_pieces(node: Any) -> Iterator[_HtmlPiece]:
+    """Inline text as strings and whole blocks as (kind, text, level), in document order; a
+    ("para", "", 0) marker ends the running paragraph at the edges of block-level elements."""
+    from bs4 import Tag
+    from bs4.element import PreformattedString
+
+    for child in node.children:
+        if not isinstance(child, Tag):
+            if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
+                yield str(child)
+        elif child.name in _HTML_HEADINGS:
+            heading = "".join(p for p in _html_pieces(child) if isinstance(p, str))
+            yield ("heading", _one_line(heading), int(child.name[1]))
+        elif child.name == "table":
+            if child.caption is not None:
+                yield ("para", _one_line(child.caption.get_text(" ")), 0)
             rows = []
-            for tr in el.find_all("tr"):
+            for tr in child.find_all("tr"):
                 cells = [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
                 rows.append(" | ".join(cells))
-            b.add("table", "\n".join(r for r in rows if r.strip(" |")))
-        elif el.name == "pre":
-            b.add("code", el.get_text())
-        elif el.name in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            text = el.get_text(" ", strip=True)
-            b.add("heading", text, level=int(el.name[1]))
-            if el.name == "h1" and not title:
-                title = text
+            yield ("table", "\n".join(r for r in rows if r.strip(" |")), 0)
+        elif child.name == "pre":
+            yield ("code", child.get_text(), 0)
+        elif child.name == "br":
+            yield " "
+        elif child.name == "title":
+            continue  # metadata (Extracted.title), in a page without <head>
+        elif child.name in _HTML_BREAKS:
+            yield ("para", "", 0)
+            yield from _html_pieces(child)
+            yield ("para", "", 0)
         else:
-            b.add("para", " ".join(el.get_text(" ", strip=True).split()))
-    if not b.blocks:
-        b.add("para", " ".join(root.get_text(" ", strip=True).split()))
-    return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+            yield from _html_pieces(child)
 
 
 def parse_pdf(data: bytes, stem: str) -> Extracted:

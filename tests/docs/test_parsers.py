@@ -1,0 +1,53 @@
+"""Parsers keep all the text a reader sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docs_testkit import settings_for
+
+from mcp_servers.docs.ingest import ingest
+from mcp_servers.docs.parsers import parse_html
+from mcp_servers.docs.server import DocsService
+
+RETURNS_HTML = (
+    "<html><head><title>Returns page</title></head><body><nav>Home | Shop</nav><h1>Returns</h1>"
+    "<div>Refunds are issued within 14 days, says the <b>dug</b>ong.</div>"
+    "<ul><li>Exchanges manatee<ul><li>sub item</li></ul>and the axolotl tail</li></ul>"
+    "<section><h2>Contact</h2>Write to <a href='#'>the desk</a><br>any weekday.<!-- a comment -->"
+    "<p>Phone after noon.</p>loose tail<table><caption>Opening hours</caption><tr><td>Mon</td><td>9</td></tr>"
+    "</table></section><script>var x = 'scriptword';</script></body></html>"
+)
+
+
+def test_html_keeps_loose_text_around_blocks_in_order_with_headings() -> None:
+    doc = parse_html(RETURNS_HTML.encode(), "page")
+    assert doc.text.split("\n\n") == [
+        "Returns",
+        "Refunds are issued within 14 days, says the dugong.",
+        "Exchanges manatee",
+        "sub item",
+        "and the axolotl tail",
+        "Contact",
+        "Write to the desk any weekday.",
+        "Phone after noon.",
+        "loose tail",
+        "Opening hours",
+        "Mon | 9",
+    ]
+    assert [(b.kind, b.level) for b in doc.blocks][:2] == [("heading", 1), ("para", 0)]
+    assert [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "heading"] == ["Returns", "Contact"]
+    assert doc.title == "Returns page"
+
+
+def test_html_loose_text_is_searchable_under_its_heading(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.html").write_text(RETURNS_HTML, encoding="utf-8")
+    assert ingest(settings_for(tmp_path)).ok
+    service = DocsService(settings_for(tmp_path))
+    for word in ("dugong", "manatee", "axolotl"):
+        hit = service.search(word, 1, mode="bm25")["passages"][0]
+        assert word in hit["text"] and hit["heading_path"] == ["Returns"], hit
+    assert service.search("loose tail", 1, mode="bm25")["passages"][0]["heading_path"] == ["Returns", "Contact"]
+    assert service.search("scriptword", 3, mode="bm25")["passages"] == []
+    assert service.search("shop", 3, mode="bm25")["passages"] == []  # <nav> is still left out
