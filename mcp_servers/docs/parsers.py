@@ -297,7 +297,8 @@ def parse_pdf(data: bytes, stem: str) -> Extracted:
 
 
 def parse_docx(data: bytes, stem: str) -> Extracted:
-    """Paragraphs and tables in body order; `Heading N` and `Title` styles become headings."""
+    """Paragraphs and tables in body order; `Heading N` and `Title` styles become headings. Content
+    controls are opened and nested tables read inside their cell, so no text hides in either."""
     import io
 
     import docx
@@ -308,6 +309,7 @@ def parse_docx(data: bytes, stem: str) -> Extracted:
     b = _Builder()
     title = (document.core_properties.title or "").strip()
     body = document.element.body
+    _unwrap_content_controls(body)
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -324,10 +326,34 @@ def parse_docx(data: bytes, stem: str) -> Extracted:
             else:
                 b.add("para", text)
         elif tag == "tbl":
-            table = Table(child, document)
-            rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
-            b.add("table", "\n".join(rows))
+            b.add("table", _docx_table(Table(child, document)))
     return Extracted(text=b.text(), title=title or stem, blocks=b.blocks)
+
+
+def _unwrap_content_controls(element: Any) -> None:
+    """Replace every content control (`w:sdt`, around paragraphs, table rows, cells or runs) by
+    what it shows, its `w:sdtContent`, so python-docx's paragraphs, rows and cells include it."""
+    from docx.oxml.ns import qn
+
+    for sdt in list(element.iter(qn("w:sdt"))):  # document order: outer controls before inner ones
+        content = sdt.find(qn("w:sdtContent"))
+        for child in list(content) if content is not None else []:
+            sdt.addprevious(child)
+        sdt.getparent().remove(sdt)
+
+
+def _docx_table(table: Any) -> str:
+    """Rows as lines, ` | ` between cells; a cell's paragraphs and nested tables on lines of their own."""
+    from docx.table import Table
+
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            parts = (_docx_table(x) if isinstance(x, Table) else x.text for x in cell.iter_inner_content())
+            cells.append("\n".join(part.strip() for part in parts if part.strip()))
+        rows.append(" | ".join(cells))
+    return "\n".join(rows)
 
 
 def parse_pptx(data: bytes, stem: str) -> Extracted:

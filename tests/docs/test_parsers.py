@@ -1,13 +1,14 @@
-"""Parsers keep all the text a reader sees."""
+"""Parsers keep all the text a reader sees: loose HTML text, DOCX content controls and nested tables."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from docs_testkit import settings_for
 
 from mcp_servers.docs.ingest import ingest
-from mcp_servers.docs.parsers import parse_html
+from mcp_servers.docs.parsers import parse_docx, parse_html
 from mcp_servers.docs.server import DocsService
 
 RETURNS_HTML = (
@@ -51,3 +52,53 @@ def test_html_loose_text_is_searchable_under_its_heading(tmp_path: Path) -> None
     assert service.search("loose tail", 1, mode="bm25")["passages"][0]["heading_path"] == ["Returns", "Contact"]
     assert service.search("scriptword", 3, mode="bm25")["passages"] == []
     assert service.search("shop", 3, mode="bm25")["passages"] == []  # <nav> is still left out
+
+
+def _content_control(element: Any) -> None:
+    """Wrap an element (a paragraph, table row or run) in a content control, as Word saves it."""
+    from docx.oxml import OxmlElement
+
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    sdt.append(OxmlElement("w:sdtPr"))
+    sdt.append(content)
+    element.addprevious(sdt)
+    content.append(element)
+
+
+def _policy_docx() -> bytes:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Policy", level=1)
+    _content_control(d.add_paragraph("The narwhal refund rule applies to opened boxes.")._p)
+    d.add_paragraph("Plain paragraph: walrus.")
+    outer = d.add_table(rows=2, cols=2)
+    outer.cell(0, 0).text, outer.cell(0, 1).text = "outer", "kind"
+    nested = outer.cell(1, 0).add_table(rows=1, cols=2)
+    nested.cell(0, 0).text, nested.cell(0, 1).text = "beluga", "pod"
+    outer.cell(1, 1).text = "cell before"
+    _content_control(outer.cell(1, 1).add_paragraph("orca in a cell control")._p)
+    extra = outer.add_row()
+    extra.cells[0].text, extra.cells[1].text = "repeated row", "of seals"
+    _content_control(extra._tr)  # a repeating-section row
+    signed = d.add_paragraph("Signed by ")
+    _content_control(signed.add_run("the puffin")._r)  # an inline (plain-text) control
+    d.add_paragraph("Closing words.")
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def test_docx_reads_content_controls_and_nested_tables_in_order() -> None:
+    doc = parse_docx(_policy_docx(), "policy")
+    assert doc.text.split("\n\n") == [
+        "Policy",
+        "The narwhal refund rule applies to opened boxes.",
+        "Plain paragraph: walrus.",
+        "outer | kind\nbeluga | pod | cell before\norca in a cell control\nrepeated row | of seals",
+        "Signed by the puffin",
+        "Closing words.",
+    ]
+    assert [b.kind for b in doc.blocks] == ["heading", "para", "para", "table", "para", "para"]
