@@ -89,13 +89,27 @@ def parse_file(path: Path, data: bytes) -> Extracted:
     raise ParseError(f"unsupported file type {path.suffix or '(none)'}")
 
 
+_BAD_UTF8 = re.compile("[\udc80-\udcff]")  # an invalid byte, as decoded by "surrogateescape"
+_UTF8_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")  # a valid multi-byte sequence
+
+
 def _decode(data: bytes) -> str:
+    """UTF-8 (BOM dropped) unless the bytes look like a legacy single-byte file, then latin-1.
+
+    The rule for bytes that are not valid UTF-8: if valid multi-byte UTF-8 sequences are at least
+    as many as the invalid bytes, it is a UTF-8 file with a few bad bytes, each of which becomes
+    U+FFFD; otherwise it is latin-1, whose accented letters almost never form valid UTF-8
+    sequences. One stray byte then no longer garbles every accent in the file.
+    """
     if b"\x00" in data[:4096]:
         raise ParseError("looks binary (NUL bytes), not text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        escaped = data.decode("utf-8-sig", errors="surrogateescape")
+        bad = len(_BAD_UTF8.findall(escaped))
+        valid = len(_UTF8_MULTIBYTE.findall(escaped))
+        text = _BAD_UTF8.sub("\ufffd", escaped) if valid >= bad else data.decode("latin-1")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -1,4 +1,5 @@
-"""Parsers keep all the text a reader sees: loose HTML text, DOCX content controls and nested tables."""
+"""Parsers keep all the text a reader sees: loose HTML text, DOCX content controls and nested tables,
+and a UTF-8 file with a stray bad byte."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from docs_testkit import settings_for
 
 from mcp_servers.docs.ingest import ingest
-from mcp_servers.docs.parsers import parse_docx, parse_html
+from mcp_servers.docs.parsers import parse_docx, parse_file, parse_html
 from mcp_servers.docs.server import DocsService
 
 RETURNS_HTML = (
@@ -102,3 +103,18 @@ def test_docx_reads_content_controls_and_nested_tables_in_order() -> None:
         "Closing words.",
     ]
     assert [b.kind for b in doc.blocks] == ["heading", "para", "para", "table", "para", "para"]
+
+
+def test_utf8_with_a_stray_bad_byte_stays_utf8_but_legacy_latin1_still_reads() -> None:
+    data = "# Café menu\n\nThe café serves crème brûlée every Tuesday.\n\nPrice list \xff end.\n"
+    mixed = data.replace("\xff", "").encode().replace(b"list  end", b"list \xff end")
+    doc = parse_file(Path("menu.md"), mixed)
+    assert doc.title == "Café menu"
+    assert doc.text == data.replace("\xff", "\ufffd")  # only the bad byte is replaced
+
+    legacy = "# Crème brûlée\n\nCafé à la carte, déjà vu, naïve façade.\n".encode("latin-1")
+    doc = parse_file(Path("legacy.txt"), legacy)
+    assert doc.text == "# Crème brûlée\n\nCafé à la carte, déjà vu, naïve façade.\n"
+    assert parse_file(Path("one.md"), b"# Caf\xe9\n").title == "Caf\xe9"  # no UTF-8 evidence: latin-1
+    bom = parse_file(Path("bom.md"), b"\xef\xbb\xbf# Cr\xc3\xa8me \xff\n")
+    assert bom.title == "Crème \ufffd"  # the BOM is dropped, as a clean UTF-8 file's is
