@@ -105,12 +105,13 @@ def collect(workspace: Path | None, log_level: str | None) -> list[Check]:
 def run_doctor(workspace: Path | None, log_level: str | None) -> int:
     """Print every check; exit 1 if any failed (warnings do not fail)."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=False, highlight=False)
     marks = {OK: "[green]✓[/green]", WARN: "[yellow]![/yellow]", FAIL: "[red]✗[/red]"}
     checks = collect(workspace, log_level)
     for c in checks:
-        console.print(f"{marks[c.status]} {c.what}")
+        console.print(f"{marks[c.status]} {escape(c.what)}")
         if c.fix:
             console.print(f"    fix: {c.fix}", markup=False)
     failed = sum(c.status == FAIL for c in checks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from mcp_servers.docs.ingest import IngestReport, ingest
@@ -47,7 +48,7 @@ def _summary(console: Console, report: IngestReport) -> None:
                 f"{report.embeddings_reused} reused"
             )
     for path, why in report.failed:
-        console.print(f"[yellow]skipped[/] {path}: {why}")
+        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(why)}")
 
 
 def run_ingest(settings: Settings) -> int:

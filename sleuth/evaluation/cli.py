@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sleuth.config import Settings
@@ -114,7 +115,7 @@ def run_eval(
     target = out or settings.state_dir / "eval" / f"run-{stamp:%Y%m%d-%H%M%S}.json"
     write_json(report, target)
     render(report, console)
-    console.print(f"report: {target}")
+    console.print(f"report: {escape(str(target))}")
     oracle_failed = report["offline"]["oracle"]["passed"] < report["offline"]["oracle"]["cases"]
     gated = [r for r in report["regressions"] if r["gated"]]
     if oracle_failed:

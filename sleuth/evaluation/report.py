@@ -29,6 +29,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sleuth.evaluation.agent_run import CaseRun
@@ -152,7 +153,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     if oracle:
         console.print(f"[bold]oracle replay[/]: {oracle['passed']}/{oracle['cases']} cases return their expected facts")
         for f in oracle["failures"][:10]:
-            console.print(f"  [red]✗[/] {f['case']}: {'; '.join(f['calls'])}")
+            console.print(f"  [red]✗[/] {escape(f['case'])}: {escape('; '.join(f['calls']))}")
     if ver:
         console.print(
             f"[bold]verifier[/]: detects {ver['detected']}/{ver['corrupted_answers']} corrupted answers "
@@ -172,33 +173,33 @@ def render(report: dict[str, Any], console: Console) -> None:
         for col in ("category", "steps", "corrections", "latency s", "tokens", "cost $"):
             cost.add_column(col, justify="left" if col == "category" else "right")
         for cat in order:
-            m = summary[cat]
+            m, label = summary[cat], escape(cat)  # categories come from the golden set
             p = m["passed"]
             quality.add_row(
-                cat, str(p["n"]), f"{_pct(p['mean'])} ({_pct(p['low'])}-{_pct(p['high'])})",
+                label, str(p["n"]), f"{_pct(p['mean'])} ({_pct(p['low'])}-{_pct(p['high'])})",
                 *(_pct(m[k]["mean"]) for k in QUALITY[1:]),
             )  # fmt: skip
             cost.add_row(
-                cat, f"{m['steps']['mean']:.1f}", f"{m['corrections']['mean']:.2f}", f"{m['latency_s']['mean']:.1f}",
+                label, f"{m['steps']['mean']:.1f}", f"{m['corrections']['mean']:.2f}", f"{m['latency_s']['mean']:.1f}",
                 f"{m['tokens']['mean']:.0f}", f"{m['cost_usd']['mean']:.4f}",
             )  # fmt: skip
         console.print(quality)
         console.print(cost)
         errors = [c for c in agent["cases"] if c.get("error")]
         for c in errors[:10]:
-            console.print(f"  [red]error[/] {c['id']}: {c['error']}")
+            console.print(f"  [red]error[/] {escape(c['id'])}: {escape(c['error'])}")
     _render_benchmarks(report.get("benchmarks") or {}, console)
     for r in report.get("regressions") or []:
         tag = "[red]REGRESSION[/]" if r["gated"] else "[yellow]worse[/]"
         base = r["baseline"]["mean"] if isinstance(r["baseline"], dict) else r["baseline"]
-        console.print(f"{tag} {r['where']} {r['metric']}: {r['current']:.4g} (baseline {base:.4g})")
+        console.print(f"{tag} {escape(r['where'])} {escape(r['metric'])}: {r['current']:.4g} (baseline {base:.4g})")
 
 
 def _render_benchmarks(benchmarks: dict[str, Any], console: Console) -> None:
     for name, b in benchmarks.items():
         title = {"retrieval": "retrieval (SciFact, BM25)", "sql_oracle": "SQL oracle (defog)"}.get(name, name)
         if "skipped" in b or "error" in b:
-            console.print(f"[bold]{title}[/]: [yellow]{b.get('skipped') or b.get('error')}[/]")
+            console.print(f"[bold]{title}[/]: [yellow]{escape(str(b.get('skipped') or b.get('error')))}[/]")
         elif name == "retrieval":
             console.print(
                 f"[bold]{title}[/]: nDCG@10 {b['ndcg@10']:.4f}, recall@100 {b['recall@100']:.4f}, "

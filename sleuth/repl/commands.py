@@ -107,9 +107,9 @@ async def _model(ctx: Ctx, arg: str) -> None:
     if arg:
         await switch_model(ctx, arg)
     agent = ctx.settings.agent
-    ctx.console.print(f"model: {agent.model}\ngrader: {agent.grader_model}")
+    ctx.console.print(Text(f"model: {agent.model}\ngrader: {agent.grader_model}"))
     if agent.base_url:
-        ctx.console.print(f"endpoint: {agent.base_url}")
+        ctx.console.print(Text(f"endpoint: {agent.base_url}"))
     sleuth = ctx.host.sleuth
     if sleuth is not None and sleuth.model_problem:
         turns.model_missing(ctx.console, sleuth.model_problem)
@@ -174,7 +174,7 @@ async def _threads(ctx: Ctx, arg: str) -> None:
         current = Text(" (current)", style="dim") if info.thread_id == ctx.state.thread_id else ""
         waiting = Text("approval pending", style="yellow") if info.pending_approval else ""
         updated = info.updated_at.strftime("%Y-%m-%d %H:%M")
-        table.add_row(Text(info.thread_id) + current, updated, one_line(info.title, 50), waiting)
+        table.add_row(Text(info.thread_id) + current, updated, Text(one_line(info.title, 50)), waiting)
     ctx.console.print(table)
 
 
@@ -220,7 +220,7 @@ async def _trace(ctx: Ctx, arg: str) -> None:
     trace = (await ctx.host.ready()).last_trace(ctx.state.thread_id)
     table = Table("#", "step", "detail", "ms", box=None)
     for i, step in enumerate(trace.steps, 1):
-        table.add_row(str(i), str(step.get("node", "")), _step_detail(step), f"{step.get('elapsed_ms', 0):.0f}")
+        table.add_row(str(i), str(step.get("node", "")), Text(_step_detail(step)), f"{step.get('elapsed_ms', 0):.0f}")
     ctx.console.print(table)
     summary = [
         f"{trace.elapsed_ms / 1000:.1f} s",
@@ -292,7 +292,7 @@ async def _tools(ctx: Ctx, arg: str) -> None:
     for tool in bridge.tools:
         gated = tool.destructive or bool({tool.name, f"{tool.server}.{tool.name}"} & approve)
         kind = Text("needs approval", style="yellow") if gated else Text("read-only" if tool.read_only else "")
-        table.add_row(Text(f"{tool.server}.{tool.name}", style="cyan"), kind, one_line(tool.description, 80))
+        table.add_row(Text(f"{tool.server}.{tool.name}", style="cyan"), kind, Text(one_line(tool.description, 80)))
     ctx.console.print(table)
 
 

@@ -135,6 +135,20 @@ def test_cli_ingest_exit_codes_and_summary(ws: Path, tmp_path: Path) -> None:
     assert DocsService(settings_for(ws)).search("zebra", 1, mode="bm25")["passages"]
 
 
+def test_cli_ingest_prints_file_names_and_reasons_verbatim_not_as_markup(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "a[").mkdir(parents=True)
+    (docs / "a[" / "]b.md").write_text("# Fine\n\nIndexed anyway.\n", encoding="utf-8")  # docs/a[/]b.md
+    for name in ("a[/]c.txt", "[wip] notes.txt", "[bold]x.txt"):
+        (docs / name).write_bytes(b"\x00 binary")
+    run = subprocess.run([SLEUTH, "ingest", "-w", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.splitlines()
+    for name in ("a[/]c.txt", "[wip] notes.txt", "[bold]x.txt"):
+        assert f"skipped docs/{name}: looks binary (NUL bytes), not text" in lines, run.stderr
+    assert DocsService(settings_for(tmp_path)).search("indexed anyway", 1, mode="bm25")["passages"]
+
+
 def test_ctrl_c_or_sigkill_mid_ingest_leaves_the_previous_index_serving(ws: Path) -> None:
     first = ingest(settings_for(ws))
     big = ws / "docs" / "bulk"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from agent.verify import Evidence
 from sleuth.errors import SleuthError
 from sleuth.evaluation.agent_run import CaseRun, score_answer
 from sleuth.evaluation.cases import Case
-from sleuth.evaluation.report import compare, load_baseline, summarize, write_json
+from sleuth.evaluation.report import compare, load_baseline, render, summarize, write_json
 
 CASE = Case.model_validate(
     {
@@ -112,3 +113,20 @@ def test_baseline_errors_are_clear(tmp_path: Path) -> None:
     good = tmp_path / "sub" / "good.json"
     write_json(_report([_run("a", ["docs"], 1)]), good)
     assert load_baseline(good)["version"] == 1 and not (tmp_path / "sub" / "good.json.tmp").exists()
+
+
+def test_render_prints_case_ids_queries_and_errors_verbatim_not_as_markup() -> None:
+    from rich.console import Console
+
+    failure = {"case": "a[/]b", "calls": ["docs.search_docs([wip] notes)"]}
+    report = {
+        "offline": {"oracle": {"passed": 0, "cases": 1, "failures": [failure]}},
+        "benchmarks": {"retrieval": {"error": "cannot open [data]/scifact"}},
+        "regressions": [{"gated": True, "where": "[bold]docs", "metric": "passed", "current": 0.5, "baseline": 0.9}],
+    }
+    out = io.StringIO()
+    render(report, Console(file=out, width=200, color_system=None))
+    lines = out.getvalue().splitlines()
+    assert "  ✗ a[/]b: docs.search_docs([wip] notes)" in lines
+    assert "retrieval (SciFact, BM25): cannot open [data]/scifact" in lines
+    assert "REGRESSION [bold]docs passed: 0.5 (baseline 0.9)" in lines
