@@ -1,9 +1,10 @@
 """Structure-aware chunking: sections at headings, breaks at block/sentence boundaries, overlap.
 
 A chunk is a `[start, end)` span of the extracted text, never rewritten text, so its citation can
-be checked against the source. Each heading opens a section; a section longer than `size` is cut
-into windows that prefer block boundaries, then line ends, then sentence ends, then spaces, and
-never cut inside a table that fits in twice the size. Consecutive windows overlap by `overlap`
+be checked against the source. Each heading opens a section (a heading with no text of its own
+is a chunk too, unless a sub-heading follows it); a section longer than `size` is cut into
+windows that prefer block boundaries, then line ends, then sentence ends, then spaces, and never
+cut inside a table that fits in twice the size. Consecutive windows overlap by `overlap`
 characters (snapped to a word start).
 """
 
@@ -56,12 +57,25 @@ def chunk(doc: Extracted, size: int, overlap_fraction: float) -> list[Span]:
         sections.append((path, current))
 
     spans: list[Span] = []
-    for heading_path, blocks in sections:
-        if all(b.kind == "heading" for b in blocks):
-            continue  # a heading straight followed by a sub-heading: it lives on in heading_path
+    for i, (heading_path, blocks) in enumerate(sections):
+        if blocks[-1].kind == "heading" and i + 1 < len(sections) and _nested(heading_path, sections[i + 1][0]):
+            continue  # a heading straight followed by a sub-heading: it lives on in that one's heading_path
         for start, end in _windows(text, blocks, size, overlap):
             spans.append(Span(start, end, heading_path, *_pages(doc, start, end)))
     return spans
+
+
+def _nested(path: tuple[str, ...], inner: tuple[str, ...]) -> bool:
+    """Whether `inner` is a heading path under `path`.
+
+    A heading with no text of its own is left out only when the next section is under it: every
+    chunk there names it in its heading_path. Any other such heading (the last one of a file, one
+    followed by a sibling, a file of headings only, a slide with only a title) is a chunk of its
+    own, so "## Decision: we chose vendor Zeta" is found and cited at its exact line under its own
+    heading path; merged into the previous chunk it would sit under that section's path (and
+    past `size`), merged into the next under a sibling's.
+    """
+    return len(inner) > len(path) and inner[: len(path)] == path
 
 
 def _pages(doc: Extracted, start: int, end: int) -> tuple[int | None, int | None]:

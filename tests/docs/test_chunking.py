@@ -1,4 +1,5 @@
-"""Chunking: linear in the size of a section, the same windows as the quadratic original."""
+"""Chunking: linear in the size of a section, the same windows as the quadratic original, and no
+heading left out of the index."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import functools
 import random
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
+from docs_testkit import settings_for
 
 from mcp_servers.docs import chunking
 from mcp_servers.docs.chunking import Span, chunk
-from mcp_servers.docs.parsers import Block, BlockKind, Extracted, parse_markdown, parse_text
+from mcp_servers.docs.ingest import ingest
+from mcp_servers.docs.parsers import Block, BlockKind, Extracted, parse_file, parse_markdown, parse_text
+from mcp_servers.docs.server import DocsService
 
 # --- The window code as it was before cuts were found by bisection, kept as the oracle: it scanned
 # every block end and table of the section for every window (quadratic), but its cuts are the spec.
@@ -167,3 +172,40 @@ def test_chunking_work_grows_linearly_with_the_paragraphs_of_one_section() -> No
 
     small, large = _steps(doc(2000)), _steps(doc(4000))
     assert large / small < 2.3, (small, large)
+
+
+def _chunks(markdown: bytes) -> list[tuple[str, tuple[str, ...]]]:
+    doc = parse_file(Path("notes.md"), markdown)
+    return [(doc.text[s.start : s.end], s.heading_path) for s in chunk(doc, 1200, 0.15)]
+
+
+def test_a_heading_without_text_is_a_chunk_unless_a_sub_heading_follows() -> None:
+    assert _chunks(b"# Plan\n\nSome text.\n\n## Decision: we chose vendor Zeta\n") == [
+        ("# Plan\n\nSome text.", ("Plan",)),
+        ("## Decision: we chose vendor Zeta", ("Plan", "Decision: we chose vendor Zeta")),
+    ]
+    assert _chunks(b"# Project Falcon\n\n## Status: cancelled in March\n") == [
+        ("## Status: cancelled in March", ("Project Falcon", "Status: cancelled in March")),
+    ]
+    assert _chunks(b"# Plan\n\n## Budget\n\n## Risks\n\nLate parts.\n") == [
+        ("## Budget", ("Plan", "Budget")),  # followed by a sibling, not by a sub-heading
+        ("## Risks\n\nLate parts.", ("Plan", "Risks")),
+    ]
+
+
+def test_a_file_of_headings_only_is_indexed_and_cited_exactly(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "falcon.md").write_text("# Project Falcon\n\n## Status: cancelled in March\n", encoding="utf-8")
+    (docs / "plan.md").write_text("# Plan\n\nSome text.\n\n## Decision: we chose vendor Zeta\n", encoding="utf-8")
+    report = ingest(settings_for(tmp_path))
+    assert not report.failed and sorted(report.new) == ["docs/falcon.md", "docs/plan.md"]
+    service = DocsService(settings_for(tmp_path))
+    for query, source, text in [
+        ("falcon cancelled", "docs/falcon.md", "## Status: cancelled in March"),
+        ("vendor zeta", "docs/plan.md", "## Decision: we chose vendor Zeta"),
+    ]:
+        top = service.search(query, 3, mode="bm25")["passages"][0]
+        assert (top["source"], top["text"]) == (source, text)
+        full = service.source_text(top["uri"].rsplit("/", 1)[1])
+        assert full[top["char_start"] : top["char_end"]] == top["text"]
