@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from mcp_servers.docs import bm25_build, layout
-from mcp_servers.docs.analysis import analyze
+from mcp_servers.docs.analysis import ANALYZER, analyze
 from mcp_servers.docs.bm25_build import Terms
 from mcp_servers.docs.chunking import chunk
 from mcp_servers.docs.layout import Run, segments
@@ -38,7 +38,6 @@ log = get_logger(__name__)
 FORMAT = 2
 NEW_ROW = -1  # row_id of a chunk not taken from the previous generation (until `_order` numbers it)
 MAX_DELETED_SHARE = 0.25  # deleted rows an updated-in-place database may carry, per kept row
-ANALYZER = "bm25s-lucene-en-stop-snowball-v1"
 #: progress(stage, done, total): stages are "scan", "parse", "embed", "index".
 ProgressFn = Callable[[str, int, int], None]
 

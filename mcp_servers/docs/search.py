@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mcp_servers.docs import layout
-from mcp_servers.docs.analysis import analyze
+from mcp_servers.docs.analysis import ANALYZER, analyze
 from mcp_servers.docs.parsers import SUFFIX_TYPES
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -81,6 +81,18 @@ class Generation:
     @property
     def dense_model_id(self) -> str | None:
         return (self.manifest.get("embeddings") or {}).get("model_id")
+
+    @property
+    def analyzer_note(self) -> str | None:
+        """Why BM25 may miss text: the chunks were analysed otherwise than queries now are. The
+        next ingest rebuilds such an index; until then a search says so rather than finding nothing."""
+        built = self.manifest.get("analyzer")
+        if built == ANALYZER:
+            return None
+        return (
+            f"the index was built with an older text analyzer ({built}), so words in Chinese, Japanese "
+            "or Korean may not be found; run `sleuth ingest` to rebuild it"
+        )
 
     def close(self) -> None:
         with self.lock:

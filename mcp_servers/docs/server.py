@@ -58,7 +58,9 @@ class SearchResult(BaseModel):
     requested_mode: Literal["hybrid", "bm25", "dense"]
     note: str | None = Field(None, description="Why the result differs from the request, if it does.")
     index_note: str | None = Field(
-        None, description="Set when the index is known to be behind its files: results may miss recent edits."
+        None,
+        description="Set when the index is known to be behind its files (results may miss recent edits) "
+        "or was built with an older text analyzer (results may miss words until it is rebuilt).",
     )
     generation: str
     passages: list[Passage]
@@ -204,7 +206,8 @@ class DocsService:
         if not passages and note is None:
             note = "no passage matched; try other words, a broader path_prefix, or mode='hybrid'"
         fresh = self.refresher.last()
-        index_note = fresh.note if fresh is not None and fresh.generation == gen.name else None
+        behind = fresh.note if fresh is not None and fresh.generation == gen.name else None
+        index_note = "; ".join(n for n in (gen.analyzer_note, behind) if n) or None
         return {
             "query": query, "mode": ranking.mode, "requested_mode": mode, "note": note, "index_note": index_note,
             "generation": gen.name, "passages": passages,
