@@ -245,12 +245,18 @@ def parse_html(data: bytes, stem: str) -> Extracted:
 
 def _html_pieces(node: Any) -> Iterator[_HtmlPiece]:
     """Inline text as strings and whole blocks as (kind, text, level), in document order; a
-    ("para", "", 0) marker ends the running paragraph at the edges of block-level elements."""
+    ("para", "", 0) marker ends the running paragraph at the edges of block-level elements.
+    Walks with its own stack, not recursion, so deeply nested pages read too."""
     from bs4 import Tag
     from bs4.element import PreformattedString
 
-    for child in node.children:
-        if not isinstance(child, Tag):
+    end_para: _HtmlPiece = ("para", "", 0)
+    todo: list[Any] = list(reversed(node.contents))
+    while todo:
+        child = todo.pop()
+        if isinstance(child, tuple):
+            yield child
+        elif not isinstance(child, Tag):
             if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
                 yield str(child)
         elif child.name in _HTML_HEADINGS:
@@ -268,14 +274,11 @@ def _html_pieces(node: Any) -> Iterator[_HtmlPiece]:
             yield ("code", child.get_text(), 0)
         elif child.name == "br":
             yield " "
-        elif child.name == "title":
-            continue  # metadata (Extracted.title), in a page without <head>
-        elif child.name in _HTML_BREAKS:
-            yield ("para", "", 0)
-            yield from _html_pieces(child)
-            yield ("para", "", 0)
-        else:
-            yield from _html_pieces(child)
+        elif child.name != "title":  # the title is metadata (Extracted.title), even without <head>
+            if child.name in _HTML_BREAKS:
+                yield end_para
+                todo.append(end_para)
+            todo.extend(reversed(child.contents))
 
 
 def parse_pdf(data: bytes, stem: str) -> Extracted:

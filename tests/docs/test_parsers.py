@@ -55,6 +55,12 @@ def test_html_loose_text_is_searchable_under_its_heading(tmp_path: Path) -> None
     assert service.search("shop", 3, mode="bm25")["passages"] == []  # <nav> is still left out
 
 
+def test_html_nested_deeper_than_the_recursion_limit_still_reads() -> None:
+    inline = "<span>" + "<b>" * 3000 + "text" + "</b>" * 3000 + "</span>"
+    html = "<div>" * 3000 + "<h2>Deep</h2>deep " + inline + "</div>" * 3000
+    assert parse_html(html.encode(), "deep").text == "Deep\n\ndeep text"
+
+
 def _content_control(element: Any) -> None:
     """Wrap an element (a paragraph, table row or run) in a content control, as Word saves it."""
     from docx.oxml import OxmlElement
