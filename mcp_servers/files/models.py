@@ -23,10 +23,14 @@ class DirEntry(BaseModel):
     ignored: bool = Field(description="Matched by a .gitignore (folder not descended into).")
 
 
+SKIPPED_NAMES = "Entries left out because their name is not valid UTF-8 (a JSON result cannot carry it)."
+
+
 class ListDirResult(BaseModel):
     path: str
     entries: list[DirEntry]
     truncated: bool = Field(description="True when more entries exist than were returned.")
+    skipped_names: int = Field(0, description=SKIPPED_NAMES)
 
 
 class Line(BaseModel):
@@ -61,6 +65,7 @@ class SearchResult(BaseModel):
     skipped_large: int
     truncated: bool = Field(description="True when max_results was reached; there may be more matches.")
     timed_out: bool = Field(description="True when the time limit stopped the search early.")
+    skipped_names: int = Field(0, description=SKIPPED_NAMES)
 
 
 class FileInfoResult(BaseModel):

@@ -52,8 +52,12 @@ def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: GitIgnoreS
         raise FilesError(f"depth must be between 1 and {MAX_LIST_DEPTH}, got {depth}")
     entries: list[DirEntry] = []
     truncated = False
+    skipped = 0
     base = len(target.rel) + 1 if target.rel else 0
     for e in walk(sandbox, target, max_depth=depth, include_ignored=True):
+        if e.undecodable:
+            skipped += 1
+            continue
         if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):
             continue
         if len(entries) >= MAX_LIST_ENTRIES:
@@ -70,7 +74,7 @@ def list_dir(sandbox: Sandbox, target: Target, depth: int, glob_spec: GitIgnoreS
                 ignored=e.ignored,
             )
         )
-    return ListDirResult(path=target.display, entries=entries, truncated=truncated)
+    return ListDirResult(path=target.display, entries=entries, truncated=truncated, skipped_names=skipped)
 
 
 def read_file(sandbox: Sandbox, target: Target, start_line: int, max_lines: int) -> ReadFileResult:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from mcp_servers.files.models import ListDirResult, ReadFileResult, SearchResult
 
 
+def _names_note(skipped: int) -> str:
+    return f"{skipped} entries whose names are not valid UTF-8 were left out" if skipped else ""
+
+
 def render_list(res: ListDirResult) -> str:
-    rows = [f"{len(res.entries)} entries in {res.path}" + (" (truncated)" if res.truncated else "")]
+    head = f"{len(res.entries)} entries in {res.path}" + (" (truncated)" if res.truncated else "")
+    rows = ["; ".join(filter(None, [head, _names_note(res.skipped_names)]))]
     for e in res.entries:
         name = e.path + ("/" if e.type == "dir" else "")
         size = f"{e.size} B" if e.type == "file" else e.type
@@ -36,4 +41,6 @@ def render_search(res: SearchResult) -> str:
         notes.append("time limit reached: results are partial")
     if res.skipped_binary or res.skipped_large:
         notes.append(f"skipped {res.skipped_binary} binary and {res.skipped_large} very large files")
+    if res.skipped_names:
+        notes.append(_names_note(res.skipped_names))
     return "\n".join([*rows, "; ".join(notes)])

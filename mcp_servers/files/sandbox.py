@@ -105,6 +105,8 @@ class Sandbox:
         shown = _quote(path)
         if not isinstance(path, str) or "\x00" in path:
             raise FilesError(f"path {shown} contains a NUL byte")
+        if not is_utf8(path):
+            raise FilesError(f"path {shown} is not valid Unicode (it contains a lone surrogate)")
         if len(path) > MAX_PATH_CHARS:
             raise FilesError(f"path is longer than {MAX_PATH_CHARS} characters")
         text = path.strip() or "."
@@ -211,6 +213,15 @@ def check_regular(st: os.stat_result, shown: str) -> None:
         raise FilesError(f"{shown} is a special file (FIFO, socket or device); access refused")
     if st.st_nlink > 1:
         raise FilesError(f"{shown} has {st.st_nlink} hard links, which could lead outside the roots; access refused")
+
+
+def is_utf8(text: str) -> bool:
+    """False for a name decoded with surrogateescape from bytes that are not UTF-8 (JSON cannot carry it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _relative(path: str, root: str) -> str | None:

@@ -144,7 +144,7 @@ def search(
         raise FilesError(f"max_results must be 1 or more, got {max_results}")
     deadline = time.monotonic() + timeout_s
     find = make_finder(pattern, regex, ignore_case, deadline)
-    files, large = _candidates(sandbox, target, glob_spec, deadline)
+    files, large, undecodable = _candidates(sandbox, target, glob_spec, deadline)
     stop = threading.Event()
 
     def batch(chunk: list[tuple[str, os.stat_result]]) -> list[_FileHits]:
@@ -186,22 +186,27 @@ def search(
         skipped_large=large,
         truncated=truncated,
         timed_out=timed_out,
+        skipped_names=undecodable,
     )
 
 
 def _candidates(
     sandbox: Sandbox, target: Target, glob_spec: GitIgnoreSpec | None, deadline: float
-) -> tuple[list[tuple[str, os.stat_result]], int]:
-    """The files to search (root-relative path and walk-time stat), sorted, and how many were too large."""
+) -> tuple[list[tuple[str, os.stat_result]], int, int]:
+    """The files to search (root-relative path and walk-time stat), sorted; how many were too large, and
+    how many entries were left out for a name that is not valid UTF-8."""
     if not os.path.isdir(target.real):
         fd, st = sandbox.open_file(target)  # one file: refusals (special file, hard link) are errors
         os.close(fd)
-        return ([], 1) if st.st_size > MAX_SEARCH_FILE_BYTES else ([(target.rel, st)], 0)
+        return ([], 1, 0) if st.st_size > MAX_SEARCH_FILE_BYTES else ([(target.rel, st)], 0, 0)
     base = len(target.rel) + 1 if target.rel else 0
     files: list[tuple[str, os.stat_result]] = []
-    large = 0
+    large = undecodable = 0
     entries = walk(sandbox, target, max_depth=1 << 16, include_ignored=False, skip_dirs=VCS_DIRS, deadline=deadline)
     for e in entries:
+        if e.undecodable:
+            undecodable += 1
+            continue
         if not e.readable:
             continue
         if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):
@@ -211,7 +216,7 @@ def _candidates(
             continue
         files.append((e.rel, e.st))
     files.sort(key=lambda f: f[0])
-    return files, large
+    return files, large, undecodable
 
 
 def _search_file(

@@ -55,7 +55,7 @@ class FilesServer(MCPServer[Any]):
             for e in walk(self.sandbox, start, max_depth=64, include_ignored=False, skip_dirs=VCS_DIRS):
                 if len(out) >= MAX_LISTED_RESOURCES:
                     return out
-                if e.readable:
+                if e.readable and not e.undecodable:
                     real = f"{root.path}/{e.rel}"
                     out.append(
                         Resource(

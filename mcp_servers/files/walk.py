@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pathspec import GitIgnoreSpec
 
-from mcp_servers.files.sandbox import Sandbox, Target, kind_of
+from mcp_servers.files.sandbox import Sandbox, Target, is_utf8, kind_of
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -36,6 +36,11 @@ class Entry:
     def readable(self) -> bool:
         """A plain file with one link: the only kind the tools read."""
         return self.kind == "file" and self.st.st_nlink == 1
+
+    @property
+    def undecodable(self) -> bool:
+        """Its path is not valid UTF-8 (surrogate-escaped): it cannot go into a JSON result, so callers skip it."""
+        return not is_utf8(self.rel)
 
 
 class _Ignores:
@@ -103,7 +108,8 @@ def walk(
     """Entries under `start` (a folder), depth-first, names sorted, denied ones left out.
 
     Ignored entries are yielded (flagged) only with `include_ignored`; ignored folders are never
-    entered. Stops quietly at `deadline` (time.monotonic); the caller tells the user.
+    entered. Entries whose name is not valid UTF-8 are yielded (`undecodable`) but never entered.
+    Stops quietly at `deadline` (time.monotonic); the caller tells the user.
     """
     ignores = _Ignores()
     root = start.root
@@ -160,7 +166,7 @@ def _walk_dir(
             if ignored and not include_ignored:
                 continue
             yield Entry(erel, e.name, kind, st, depth, ignored)
-            if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs:
+            if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs and is_utf8(e.name):
                 try:
                     child = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
                 except OSError:

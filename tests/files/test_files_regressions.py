@@ -1,0 +1,37 @@
+"""Regressions for defects QA found in the files server, each through the layer where it showed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from files_testkit import stdio_params
+from mcp import Client
+
+
+def _sc(res: Any) -> dict[str, Any]:
+    assert not res.is_error, res.content[0].text
+    assert res.structured_content is not None
+    return res.structured_content
+
+
+async def test_names_that_are_not_utf8_are_left_out_with_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "ok.txt").write_text("needle\n")
+    with open(os.path.join(os.fsencode(root), b"bad\xffname.txt"), "wb") as f:
+        f.write(b"needle\n")
+    os.mkdir(os.path.join(os.fsencode(root), b"dir\xfe"))
+    with open(os.path.join(os.fsencode(root), b"dir\xfe", b"inner.txt"), "wb") as f:
+        f.write(b"needle\n")
+    (tmp_path / "ws").mkdir()
+    async with Client(stdio_params([root], tmp_path / "ws")) as client:
+        listing = await client.call_tool("list_dir", {"path": "."})
+        found = await client.call_tool("search_files", {"pattern": "needle"})
+        resources = (await client.list_resources()).resources
+    assert [e["path"] for e in _sc(listing)["entries"]] == ["ok.txt"]
+    assert _sc(listing)["skipped_names"] == 2 and "not valid UTF-8" in listing.content[0].text
+    assert [m["path"] for m in _sc(found)["matches"]] == ["ok.txt"]
+    assert _sc(found)["skipped_names"] == 2 and "not valid UTF-8" in found.content[0].text
+    assert [r.name for r in resources] == ["ok.txt"]
