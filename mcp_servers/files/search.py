@@ -22,6 +22,7 @@ from pathspec import GitIgnoreSpec
 
 from mcp_servers.files.models import SearchMatch, SearchResult
 from mcp_servers.files.reading import decode_line, is_binary
+from mcp_servers.files.regex_guard import check_regex
 from mcp_servers.files.sandbox import FilesError, Sandbox, Target
 from mcp_servers.files.walk import VCS_DIRS, walk
 
@@ -45,12 +46,15 @@ def make_finder(pattern: str, regex: bool, ignore_case: bool, deadline: float | 
 
     Regular expressions run on the `regex` engine (Python `re` syntax) with a time limit per call
     and the GIL released, so a pathological pattern raises TimeoutError instead of freezing the
-    server. A line matches when the expression matches within that line, as with grep.
+    server; one whose compilation could exhaust memory is refused before compiling (regex_guard).
+    A line matches when the expression matches within that line, as with grep.
     """
     if not pattern:
         raise FilesError("pattern is empty; give the text (or regex=true: the regular expression) to find")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise FilesError(f"pattern is longer than {MAX_PATTERN_CHARS} characters")
+    if regex:
+        check_regex(pattern)
     needle = pattern.encode("utf-8")
     if not regex and not ignore_case:
 

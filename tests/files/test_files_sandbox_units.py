@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,30 @@ def test_list_dir_reports_modification_time_in_utc(tmp_path: Path) -> None:
     sb = Sandbox([tmp_path], DENY)
     res = reading.list_dir(sb, sb.resolve("."), 1, None)
     assert res.entries[0].modified == "1970-01-02T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "(?:(?:a{999}){999}){999}",
+        "(?:a{101}){100}",
+        "(?:a{1,200}b){60,}",
+        "(?x)(?:(?:a{999}) {999}) {999}",
+        "[[](?:(?:a{999}){999}){999}]",
+        "(?x)#[\n(?:(?:a{999}){999}){999}]",
+        "(?<a>(?&a))",
+        "a(?R)?",
+        "(a)(?1)",
+        "(?P<n>x)(?P>n)",
+    ],
+)
+def test_regexes_that_could_exhaust_memory_while_compiling_are_refused_at_once(pattern: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(FilesError, match=r"repetitions|recursive"):
+        search.make_finder(pattern, True, ignore_case=False)
+    assert time.monotonic() - start < 0.5
+
+
+@pytest.mark.parametrize("pattern", ["(?:a{100}){100}", r"x{2,5}\d{3}", "[(]{500}", r"\p{L}{3}(a|b){4}", "a{,9999}"])
+def test_ordinary_counted_repeats_still_compile(pattern: str) -> None:
+    search.make_finder(pattern, True, ignore_case=False)
