@@ -20,7 +20,7 @@ from mcp_types import CallToolResult, Resource, TextContent, ToolAnnotations
 from pathspec import GitIgnoreSpec
 from pydantic import BaseModel, Field
 
-from mcp_servers.files import reading, search, writing
+from mcp_servers.files import globs, reading, search, writing
 from mcp_servers.files.models import FileInfoResult, ListDirResult, ReadFileResult, SearchResult, WriteResult
 from mcp_servers.files.render import render_list, render_read, render_search
 from mcp_servers.files.sandbox import FilesError, Sandbox
@@ -88,6 +88,11 @@ def _glob(glob: str | None) -> GitIgnoreSpec | None:
         return None
     if "\x00" in glob or ".." in glob.split("/") or glob.startswith("/") or len(glob) > 500:
         raise FilesError(f"glob {glob!r} is not allowed: use a pattern like '*.py' or 'src/**/*.md' without '..'")
+    if globs.too_costly(glob):
+        raise FilesError(
+            f"glob {glob[:100]!r} has more than {globs.MAX_WILDCARDS} '*' wildcards, which could make matching "
+            "run for hours; use at most two (e.g. '*.py', 'src/**/*.md') and narrow with path"
+        )
     return GitIgnoreSpec.from_lines([glob])
 
 

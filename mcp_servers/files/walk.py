@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 from pathspec import GitIgnoreSpec
 
+from mcp_servers.files import globs
 from mcp_servers.files.sandbox import Sandbox, Target, is_utf8, kind_of
+from sleuth.logs import get_logger
 
+log = get_logger(__name__)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _MAX_GITIGNORE_BYTES = 1 << 20
@@ -79,7 +82,17 @@ def _read_gitignore(dir_fd: int) -> GitIgnoreSpec | None:
         data = os.read(fd, _MAX_GITIGNORE_BYTES)
     finally:
         os.close(fd)
-    return GitIgnoreSpec.from_lines(data.decode("utf-8", "replace").splitlines())
+    kept: list[str] = []
+    costly: list[str] = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        (costly if not line.startswith("#") and globs.too_costly(line.strip()) else kept).append(line)
+    if costly:
+        log.warning(
+            "skipped .gitignore lines with too many wildcards (matching them could freeze the server)",
+            lines=[line[:100] for line in costly[:5]],
+            limit=globs.MAX_WILDCARDS,
+        )
+    return GitIgnoreSpec.from_lines(kept)
 
 
 def open_dir(root_path: str, rel: str) -> int:

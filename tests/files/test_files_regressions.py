@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import anyio
 from files_testkit import stdio_params
 from mcp import Client
 
@@ -35,3 +36,26 @@ async def test_names_that_are_not_utf8_are_left_out_with_a_note(tmp_path: Path) 
     assert [m["path"] for m in _sc(found)["matches"]] == ["ok.txt"]
     assert _sc(found)["skipped_names"] == 2 and "not valid UTF-8" in found.content[0].text
     assert [r.name for r in resources] == ["ok.txt"]
+
+
+EVIL_GLOB = "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"
+
+
+async def test_catastrophic_globs_are_refused_and_costly_gitignore_lines_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / ("a" * 40)).write_text("hi\n")
+    (root / "x.txt").write_text("hi\n")
+    (tmp_path / "ws").mkdir()
+    async with Client(stdio_params([root], tmp_path / "ws")) as client:
+        with anyio.fail_after(5):
+            searched = await client.call_tool("search_files", {"pattern": "hi", "glob": EVIL_GLOB})
+            listed = await client.call_tool("list_dir", {"glob": EVIL_GLOB})
+            fine = await client.call_tool("list_dir", {"glob": "**/*a*"})
+        (root / ".gitignore").write_text(f"{EVIL_GLOB}\nx.*\n")
+        with anyio.fail_after(5):
+            plain = await client.call_tool("search_files", {"pattern": "hi"})
+    for res in (searched, listed):
+        assert res.is_error and "wildcards" in res.content[0].text
+    assert [e["path"] for e in _sc(fine)["entries"]] == ["a" * 40]
+    assert [m["path"] for m in _sc(plain)["matches"]] == ["a" * 40]  # the costly line skipped, x.* honoured
