@@ -6,6 +6,7 @@ capped so that one minified line cannot flood the model's context.
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 import os
 import stat
@@ -24,6 +25,8 @@ MAX_READ_CHARS = 400_000
 MAX_LIST_ENTRIES = 1000
 MAX_LIST_DEPTH = 10
 _BLOCK = 1 << 20
+_CHUNK = 1 << 16
+_LINE_BYTES = MAX_LINE_CHARS * 4 + 8  # enough bytes for MAX_LINE_CHARS characters of UTF-8
 
 
 def iso(ts: float) -> str:
@@ -110,16 +113,55 @@ def _window(f: BinaryIO, start: int, count: int) -> tuple[list[Line], int]:
     lines: list[Line] = []
     chars = 0
     n = 0
-    for raw in f:
+    while n + 1 < start:
+        if not _skip_line(f):
+            return lines, n
         n += 1
-        if n < start:
-            continue
-        text = decode_line(raw)
+    while (text := read_line(f)) is not None:
+        n += 1
         if len(lines) >= count or (lines and chars + len(text) > MAX_READ_CHARS):
             return lines, n + count_lines(f)
         lines.append(Line(line=n, text=text))
         chars += len(text)
     return lines, n
+
+
+def read_line(f: BinaryIO) -> str | None:
+    """The next line as `decode_line` gives it (None at the end), holding at most a few KiB of it.
+
+    Why: a file without newlines would otherwise be read whole into memory to show 2000 characters.
+    The rest of a long line is decoded chunk by chunk only to count its characters for the note.
+    """
+    raw = f.readline(_LINE_BYTES)
+    if not raw:
+        return None
+    if raw.endswith(b"\n") or len(raw) < _LINE_BYTES:
+        return decode_line(raw)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    head = decoder.decode(raw)
+    total, trailing = len(head), _trailing_eol(head)
+    while True:
+        chunk = f.readline(_CHUNK)
+        part = decoder.decode(chunk, final=not chunk)
+        total += len(part)
+        if part:  # the line's end of line characters may span chunks
+            trailing = trailing + len(part) if not part.rstrip("\r\n") else _trailing_eol(part)
+        if not chunk or chunk.endswith(b"\n"):
+            break
+    chars = total - trailing
+    return head[:chars] if chars <= MAX_LINE_CHARS else head[:MAX_LINE_CHARS] + f" … [line cut, {chars} characters]"
+
+
+def _trailing_eol(text: str) -> int:
+    return len(text) - len(text.rstrip("\r\n"))
+
+
+def _skip_line(f: BinaryIO) -> bool:
+    """Move past the next line without holding it; False at the end of the file."""
+    chunk = f.readline(_CHUNK)
+    while chunk and not chunk.endswith(b"\n"):
+        chunk = f.readline(_CHUNK) or b"\n"
+    return bool(chunk)
 
 
 def count_lines(f: BinaryIO) -> int:

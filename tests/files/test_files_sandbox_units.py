@@ -6,6 +6,7 @@ path, swap a component for a symlink, then open.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
@@ -197,3 +198,51 @@ def test_regexes_that_could_exhaust_memory_while_compiling_are_refused_at_once(p
 @pytest.mark.parametrize("pattern", ["(?:a{100}){100}", r"x{2,5}\d{3}", "[(]{500}", r"\p{L}{3}(a|b){4}", "a{,9999}"])
 def test_ordinary_counted_repeats_still_compile(pattern: str) -> None:
     search.make_finder(pattern, True, ignore_case=False)
+
+
+class _TrackedFile(io.BytesIO):
+    """A file that remembers the most bytes one read handed out (a whole-line read shows up here)."""
+
+    largest = 0
+
+    def _seen(self, data: bytes) -> bytes:
+        self.largest = max(self.largest, len(data))
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._seen(super().read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._seen(super().readline(size))
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+@pytest.mark.parametrize("start", [1, 2, 3])
+def test_read_holds_a_bounded_part_of_a_huge_line(start: int) -> None:
+    data = b"x" * (6 << 20) + b"\nshort\n" + "é".encode() * 3000 + b"\r\n"
+    f = _TrackedFile(data)
+    lines, total = reading._window(f, start, 10)
+    assert f.largest <= 1 << 20  # never a whole 6 MB line at once
+    expected = [
+        "x" * 2000 + f" … [line cut, {6 << 20} characters]",
+        "short",
+        "é" * 2000 + " … [line cut, 3000 characters]",
+    ]
+    assert [(ln.line, ln.text) for ln in lines] == list(enumerate(expected, 1))[start - 1 :]
+    assert total == 3
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"y" * 9000, b"y" * 9000 + b"\nnext\n", b"y" * 1999 + b"\r" * 7000 + b"\nnext", b"\xff" * 8100 + b"z\r\n"],
+)
+def test_long_lines_read_as_whole_lines_were(data: bytes) -> None:
+    lines, total = reading._window(io.BytesIO(data), 1, 10)
+    whole = [reading.decode_line(raw) for raw in io.BytesIO(data)]
+    assert [ln.text for ln in lines] == whole
+    assert total == len(whole)
