@@ -23,6 +23,7 @@ class DirEntry(BaseModel):
     ignored: bool = Field(description="Matched by a .gitignore (folder not descended into).")
 
 
+MAX_SEARCH_DEPTH = 256  # a walk holds a descriptor per level; deeper folders are counted, not searched
 SKIPPED_NAMES = "Entries left out because their name is not valid UTF-8 (a JSON result cannot carry it)."
 
 
@@ -66,6 +67,9 @@ class SearchResult(BaseModel):
     truncated: bool = Field(description="True when max_results was reached; there may be more matches.")
     timed_out: bool = Field(description="True when the time limit stopped the search early.")
     skipped_names: int = Field(0, description=SKIPPED_NAMES)
+    skipped_deep: int = Field(
+        0, description=f"Folders not searched because they lie more than {MAX_SEARCH_DEPTH} levels deep."
+    )
 
 
 class FileInfoResult(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_servers.files.models import ListDirResult, ReadFileResult, SearchResult
+from mcp_servers.files.models import MAX_SEARCH_DEPTH, ListDirResult, ReadFileResult, SearchResult
 
 
 def _names_note(skipped: int) -> str:
@@ -43,4 +43,6 @@ def render_search(res: SearchResult) -> str:
         notes.append(f"skipped {res.skipped_binary} binary and {res.skipped_large} very large files")
     if res.skipped_names:
         notes.append(_names_note(res.skipped_names))
+    if res.skipped_deep:
+        notes.append(f"{res.skipped_deep} folders more than {MAX_SEARCH_DEPTH} levels deep were not searched")
     return "\n".join([*rows, "; ".join(notes)])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import regex as regex_engine
 from pathspec import GitIgnoreSpec
 
-from mcp_servers.files.models import SearchMatch, SearchResult
+from mcp_servers.files.models import MAX_SEARCH_DEPTH, SearchMatch, SearchResult
 from mcp_servers.files.reading import decode_line, is_binary
 from mcp_servers.files.regex_guard import check_regex
 from mcp_servers.files.sandbox import FilesError, Sandbox, Target
@@ -148,7 +148,7 @@ def search(
         raise FilesError(f"max_results must be 1 or more, got {max_results}")
     deadline = time.monotonic() + timeout_s
     find = make_finder(pattern, regex, ignore_case, deadline)
-    files, large, undecodable = _candidates(sandbox, target, glob_spec, deadline)
+    files, large, undecodable, deep = _candidates(sandbox, target, glob_spec, deadline)
     stop = threading.Event()
 
     def batch(chunk: list[tuple[str, os.stat_result]]) -> list[_FileHits]:
@@ -191,26 +191,31 @@ def search(
         truncated=truncated,
         timed_out=timed_out,
         skipped_names=undecodable,
+        skipped_deep=deep,
     )
 
 
 def _candidates(
     sandbox: Sandbox, target: Target, glob_spec: GitIgnoreSpec | None, deadline: float
-) -> tuple[list[tuple[str, os.stat_result]], int, int]:
-    """The files to search (root-relative path and walk-time stat), sorted; how many were too large, and
-    how many entries were left out for a name that is not valid UTF-8."""
+) -> tuple[list[tuple[str, os.stat_result]], int, int, int]:
+    """The files to search (root-relative path and walk-time stat), sorted; how many were too large, how
+    many entries were left out for a name that is not valid UTF-8, and how many folders for their depth."""
     if not os.path.isdir(target.real):
         fd, st = sandbox.open_file(target)  # one file: refusals (special file, hard link) are errors
         os.close(fd)
-        return ([], 1, 0) if st.st_size > MAX_SEARCH_FILE_BYTES else ([(target.rel, st)], 0, 0)
+        return ([], 1, 0, 0) if st.st_size > MAX_SEARCH_FILE_BYTES else ([(target.rel, st)], 0, 0, 0)
     base = len(target.rel) + 1 if target.rel else 0
     files: list[tuple[str, os.stat_result]] = []
-    large = undecodable = 0
-    entries = walk(sandbox, target, max_depth=1 << 16, include_ignored=False, skip_dirs=VCS_DIRS, deadline=deadline)
+    large = undecodable = deep = 0
+    entries = walk(
+        sandbox, target, max_depth=MAX_SEARCH_DEPTH, include_ignored=False, skip_dirs=VCS_DIRS, deadline=deadline
+    )
     for e in entries:
         if e.undecodable:
             undecodable += 1
             continue
+        if e.kind == "dir" and e.depth == MAX_SEARCH_DEPTH and e.name not in VCS_DIRS:
+            deep += 1
         if not e.readable:
             continue
         if glob_spec is not None and not glob_spec.match_file(e.rel[base:]):
@@ -220,7 +225,7 @@ def _candidates(
             continue
         files.append((e.rel, e.st))
     files.sort(key=lambda f: f[0])
-    return files, large, undecodable
+    return files, large, undecodable, deep
 
 
 def _search_file(

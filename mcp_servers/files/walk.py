@@ -148,6 +148,37 @@ def walk(
             ignores.pop()
 
 
+@dataclass
+class _Folder:
+    """One open folder of the walk: its listing (names sorted, lstat taken) and where the walk is in it."""
+
+    fd: int
+    rel: str
+    depth: int  # of its entries
+    entries: Iterator[tuple[str, os.stat_result]]
+    pushed: bool  # its .gitignore is on the ignore stack
+    owned: bool  # the walk opened fd (and closes it)
+
+
+def _enter(fd: int, rel: str, depth: int, ignores: _Ignores, owned: bool) -> _Folder:
+    with os.scandir(fd) as it:
+        listing = []
+        for e in it:
+            try:
+                listing.append((e.name, e.stat(follow_symlinks=False)))
+            except OSError:
+                continue
+    listing.sort(key=lambda pair: pair[0])
+    return _Folder(fd, rel, depth, iter(listing), ignores.push(rel, _read_gitignore(fd)), owned)
+
+
+def _leave(folder: _Folder, ignores: _Ignores) -> None:
+    if folder.pushed:
+        ignores.pop()
+    if folder.owned:
+        os.close(folder.fd)
+
+
 def _walk_dir(
     sandbox: Sandbox,
     fd: int,
@@ -159,18 +190,20 @@ def _walk_dir(
     skip_dirs: frozenset[str],
     deadline: float | None,
 ) -> Iterator[Entry]:
-    pushed = ignores.push(rel, _read_gitignore(fd))
+    """The walk proper, with an explicit stack of open folders: a deep chain of folders costs one
+    descriptor per level (bounded by max_depth) but no Python recursion, which ran out at ~1000."""
+    stack = [_enter(fd, rel, depth, ignores, owned=False)]
     try:
-        with os.scandir(fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for e in entries:
+        while stack:
+            folder = stack[-1]
+            item = next(folder.entries, None)
+            if item is None:
+                _leave(stack.pop(), ignores)
+                continue
             if deadline is not None and time.monotonic() > deadline:
                 return
-            erel = f"{rel}/{e.name}" if rel else e.name
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
+            name, st = item
+            erel = f"{folder.rel}/{name}" if folder.rel else name
             kind = kind_of(st.st_mode)
             is_dir = kind == "dir"
             if sandbox.is_denied(erel, is_dir):
@@ -178,18 +211,17 @@ def _walk_dir(
             ignored = ignores.ignored(erel, is_dir)
             if ignored and not include_ignored:
                 continue
-            yield Entry(erel, e.name, kind, st, depth, ignored)
-            if is_dir and depth < max_depth and not ignored and e.name not in skip_dirs and is_utf8(e.name):
-                try:
-                    child = os.open(e.name, _DIR_FLAGS, dir_fd=fd)
-                except OSError:
-                    continue
-                try:
-                    yield from _walk_dir(
-                        sandbox, child, erel, depth + 1, max_depth, ignores, include_ignored, skip_dirs, deadline
-                    )
-                finally:
-                    os.close(child)
+            yield Entry(erel, name, kind, st, folder.depth, ignored)
+            if not (is_dir and folder.depth < max_depth and not ignored and name not in skip_dirs and is_utf8(name)):
+                continue
+            try:
+                child = os.open(name, _DIR_FLAGS, dir_fd=folder.fd)
+            except OSError:
+                continue
+            try:
+                stack.append(_enter(child, erel, folder.depth + 1, ignores, owned=True))
+            except OSError:
+                os.close(child)
     finally:
-        if pushed:
-            ignores.pop()
+        while stack:
+            _leave(stack.pop(), ignores)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_servers.files import reading, search, writing
+from mcp_servers.files import reading, render, search, writing
 from mcp_servers.files.sandbox import FilesError, Sandbox
 from mcp_servers.files.walk import walk
 
@@ -246,3 +246,19 @@ def test_long_lines_read_as_whole_lines_were(data: bytes) -> None:
     whole = [reading.decode_line(raw) for raw in io.BytesIO(data)]
     assert [ln.text for ln in lines] == whole
     assert total == len(whole)
+
+
+def test_a_deep_chain_of_folders_does_not_break_search(tmp_path: Path) -> None:
+    (tmp_path / "top.txt").write_text("needle\n")
+    deepest = tmp_path
+    for _ in range(1500):  # os.makedirs itself recurses too deep for this
+        deepest = deepest / "d"
+        deepest.mkdir()
+    (tmp_path.joinpath(*["d"] * 5) / "mid.txt").write_text("needle\n")
+    sb = Sandbox([tmp_path], DENY)
+    res = search.search(
+        sb, sb.resolve("."), "needle", regex=False, ignore_case=False, glob_spec=None,
+        max_results=10, context=0, timeout_s=30,
+    )  # fmt: skip
+    assert [m.path for m in res.matches] == ["d/d/d/d/d/mid.txt", "top.txt"]
+    assert res.skipped_deep == 1 and "levels deep were not searched" in render.render_search(res)
