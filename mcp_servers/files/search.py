@@ -1,10 +1,11 @@
 """Content search over the files inside a root: fast, bounded, .gitignore-aware.
 
 How it stays fast in pure Python: each file is read whole as bytes and searched with `bytes.find`
-(literal) or one compiled bytes regex (the `regex` engine, time-limited) over the whole buffer;
-only around a hit are lines split and counted. Files are read by a small thread pool (reads and
-regex matching release the GIL). Results come back in path order, then line order, so the first
-`max_results` are stable whatever the thread timing.
+(a case-sensitive literal) or, decoded from UTF-8 for Unicode semantics, with one compiled regex
+(the `regex` engine, time-limited) over the whole text; only around a hit are lines split and
+counted. Files are read by a small thread pool (reads and regex matching release the GIL).
+Results come back in path order, then line order, so the first `max_results` are stable whatever
+the thread timing.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, AnyStr
 
 import regex as regex_engine
 from pathspec import GitIgnoreSpec
 
 from mcp_servers.files.models import MAX_SEARCH_DEPTH, SearchMatch, SearchResult
-from mcp_servers.files.reading import decode_line, is_binary
+from mcp_servers.files.reading import clip, decode_line, is_binary
 from mcp_servers.files.regex_guard import check_regex
 from mcp_servers.files.sandbox import FilesError, Sandbox, Target
 from mcp_servers.files.walk import VCS_DIRS, walk
@@ -31,8 +33,6 @@ MAX_CONTEXT_LINES = 5
 MAX_PATTERN_CHARS = 1000
 DEFAULT_WORKERS = min(4, os.cpu_count() or 2)  # measured: more threads than cores only add GIL churn
 
-Finder = Callable[[bytes, int], tuple[int, int] | None]
-
 
 @dataclass
 class _FileHits:
@@ -41,8 +41,20 @@ class _FileHits:
     skipped: bool = False  # deadline passed or search stopped before this file
 
 
+@dataclass(frozen=True)
+class Finder:
+    """`find(haystack, pos)` -> (start, end) of the next hit at or after pos, or None.
+
+    `on_text`: the haystack is the file decoded from UTF-8 (regexes and ignore_case need Unicode
+    semantics: `\\w`, `[è]` and case folding are about characters, not bytes); otherwise its raw bytes.
+    """
+
+    find: Callable[[Any, int], tuple[int, int] | None]
+    on_text: bool
+
+
 def make_finder(pattern: str, regex: bool, ignore_case: bool, deadline: float | None = None) -> Finder:
-    """A function (buffer, pos) -> (start, end) of the next hit at or after pos, or None.
+    """How to find `pattern`: a bytes search for a plain case-sensitive literal (fastest), else a regex.
 
     Regular expressions run on the `regex` engine (Python `re` syntax) with a time limit per call
     and the GIL released, so a pathological pattern raises TimeoutError instead of freezing the
@@ -53,77 +65,87 @@ def make_finder(pattern: str, regex: bool, ignore_case: bool, deadline: float | 
         raise FilesError("pattern is empty; give the text (or regex=true: the regular expression) to find")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise FilesError(f"pattern is longer than {MAX_PATTERN_CHARS} characters")
-    if regex:
-        check_regex(pattern)
-    needle = pattern.encode("utf-8")
     if not regex and not ignore_case:
+        needle = pattern.encode("utf-8")
 
         def find_literal(buf: bytes, pos: int) -> tuple[int, int] | None:
             i = buf.find(needle, pos)
             return None if i < 0 else (i, i + len(needle))
 
-        return find_literal
+        return Finder(find_literal, on_text=False)
+    if regex:
+        check_regex(pattern)
     try:
         flags = regex_engine.MULTILINE | regex_engine.V0 | (regex_engine.IGNORECASE if ignore_case else 0)
-        rx = regex_engine.compile(needle if regex else regex_engine.escape(needle), flags)
+        rx = regex_engine.compile(pattern if regex else regex_engine.escape(pattern), flags)
     except regex_engine.error as exc:
         raise FilesError(f"invalid regular expression {pattern!r}: {exc}") from None
 
     def left() -> float | None:
         return None if deadline is None else max(0.001, deadline - time.monotonic())
 
-    def find_regex(buf: bytes, pos: int) -> tuple[int, int] | None:
+    def find_regex(text: str, pos: int) -> tuple[int, int] | None:
         while True:
-            m = rx.search(buf, pos, timeout=left(), concurrent=True)
+            m = rx.search(text, pos, timeout=left(), concurrent=True)
             if m is None:
                 return None
             start = m.start()
-            ls = buf.rfind(b"\n", 0, start) + 1
-            le = buf.find(b"\n", start)
-            le = len(buf) if le < 0 else le
+            ls = text.rfind("\n", 0, start) + 1
+            le = text.find("\n", start)
+            le = len(text) if le < 0 else le
             # A match that runs past its line counts only if the line matches on its own (grep's rule).
-            if m.end() <= le or rx.search(buf, ls, le, timeout=left(), concurrent=True) is not None:
+            if m.end() <= le or rx.search(text, ls, le, timeout=left(), concurrent=True) is not None:
                 return start, m.end()
             pos = le + 1
 
-    return find_regex
+    return Finder(find_regex, on_text=True)
 
 
-def _context(buf: bytes, ls: int, le: int, n: int) -> tuple[list[str], list[str]]:
+def _line(piece: AnyStr) -> str:
+    """A line's text as the tools show it, from raw bytes or already decoded text."""
+    return decode_line(piece) if isinstance(piece, bytes) else clip(piece.rstrip("\r\n"))
+
+
+def _context(hay: AnyStr, nl: AnyStr, ls: int, le: int, n: int) -> tuple[list[str], list[str]]:
     before: list[str] = []
     pos = ls
     while len(before) < n and pos > 0:
-        start = buf.rfind(b"\n", 0, pos - 1) + 1
-        before.insert(0, decode_line(buf[start : pos - 1]))
+        start = hay.rfind(nl, 0, pos - 1) + 1
+        before.insert(0, _line(hay[start : pos - 1]))
         pos = start
     after: list[str] = []
     pos = le + 1
-    while len(after) < n and pos < len(buf):
-        end = buf.find(b"\n", pos)
-        end = len(buf) if end < 0 else end
-        after.append(decode_line(buf[pos:end]))
+    while len(after) < n and pos < len(hay):
+        end = hay.find(nl, pos)
+        end = len(hay) if end < 0 else end
+        after.append(_line(hay[pos:end]))
         pos = end + 1
     return before, after
 
 
-def search_buffer(buf: bytes, find: Finder, display: str, limit: int, context: int) -> list[SearchMatch]:
-    """Matching lines of one file, at most `limit`, each line once."""
+def search_buffer(buf: bytes, finder: Finder, display: str, limit: int, context: int) -> list[SearchMatch]:
+    """Matching lines of one file, at most `limit`, each line once.
+
+    Decoding with "replace" keeps every newline, so line numbers are the same on bytes and text.
+    """
+    hay: str | bytes = buf.decode("utf-8", "replace") if finder.on_text else buf
+    nl = "\n" if finder.on_text else b"\n"
     out: list[SearchMatch] = []
     pos = 0
     line_no, counted_to = 1, 0
     while len(out) < limit:
-        hit = find(buf, pos)
+        hit = finder.find(hay, pos)
         if hit is None:
             break
-        ls = buf.rfind(b"\n", 0, hit[0]) + 1
-        le = buf.find(b"\n", hit[0])
-        le = len(buf) if le < 0 else le
-        line_no += buf.count(b"\n", counted_to, ls)
+        ls = hay.rfind(nl, 0, hit[0]) + 1  # type: ignore[arg-type]
+        le = hay.find(nl, hit[0])  # type: ignore[arg-type]
+        le = len(hay) if le < 0 else le
+        line_no += hay.count(nl, counted_to, ls)  # type: ignore[arg-type]
         counted_to = ls
-        before, after = _context(buf, ls, le, context) if context else ([], [])
-        out.append(SearchMatch(path=display, line=line_no, text=decode_line(buf[ls:le]), before=before, after=after))
+        before, after = _context(hay, nl, ls, le, context) if context else ([], [])
+        out.append(SearchMatch(path=display, line=line_no, text=_line(hay[ls:le]), before=before, after=after))
         pos = le + 1
-        if pos > len(buf):
+        if pos > len(hay):
             break
     return out
 

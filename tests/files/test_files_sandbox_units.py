@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -103,8 +104,8 @@ def test_an_ignored_folder_asked_for_by_name_is_searched(tmp_path: Path) -> None
     assert hits("logs") == ["logs/app.txt"]
 
 
-def _lines(buf: bytes, pattern: str, regex: bool = False) -> list[tuple[int, str]]:
-    finder = search.make_finder(pattern, regex, ignore_case=False)
+def _lines(buf: bytes, pattern: str, regex: bool = False, ignore_case: bool = False) -> list[tuple[int, str]]:
+    finder = search.make_finder(pattern, regex, ignore_case=ignore_case)
     return [(m.line, m.text) for m in search.search_buffer(buf, finder, "f", 100, 0)]
 
 
@@ -115,6 +116,15 @@ def test_search_line_semantics_match_grep() -> None:
     assert _lines(b"one\r\ntwo one\r\n", "one") == [(1, "one"), (2, "two one")]
     assert _lines(b"x\nx\n", "x") == [(1, "x"), (2, "x")]
     assert _lines(b"", "x") == []
+
+
+def test_regex_and_ignore_case_search_by_characters_not_bytes() -> None:
+    buf = "x\ncafé été\n".encode() + b"\xff bad " + "é\nÉTÉ\n".encode()
+    assert _lines(buf, "ÉTÉ", ignore_case=True) == [(2, "café été"), (4, "ÉTÉ")]
+    assert _lines(buf, "[è]", regex=True) == []
+    assert _lines(buf, r"caf\w\b", regex=True) == [(2, "café été")]
+    assert _lines(buf, "bad .$", regex=True) == [(3, "\ufffd bad é")]
+    assert _lines(buf, "été") == [(2, "café été")]  # the bytes path for plain literals
 
 
 def test_search_stops_at_the_deadline(tmp_path: Path) -> None:
@@ -256,9 +266,12 @@ def test_a_deep_chain_of_folders_does_not_break_search(tmp_path: Path) -> None:
         deepest.mkdir()
     (tmp_path.joinpath(*["d"] * 5) / "mid.txt").write_text("needle\n")
     sb = Sandbox([tmp_path], DENY)
-    res = search.search(
-        sb, sb.resolve("."), "needle", regex=False, ignore_case=False, glob_spec=None,
-        max_results=10, context=0, timeout_s=30,
-    )  # fmt: skip
+    try:
+        res = search.search(
+            sb, sb.resolve("."), "needle", regex=False, ignore_case=False, glob_spec=None,
+            max_results=10, context=0, timeout_s=30,
+        )  # fmt: skip
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses and would fail on the chain
+        subprocess.run(["rm", "-rf", "--", str(tmp_path / "d")], check=True)
     assert [m.path for m in res.matches] == ["d/d/d/d/d/mid.txt", "top.txt"]
     assert res.skipped_deep == 1 and "levels deep were not searched" in render.render_search(res)
