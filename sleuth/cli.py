@@ -129,7 +129,8 @@ def serve(
             read_write=read_write,
             timeout_s=timeout,
         ),
-        "files": _section(roots=[p.resolve() for p in root or []], allow_write=allow_write),
+        # As given: load_settings resolves them against the workspace, exactly like sleuth.toml roots.
+        "files": _section(roots=list(root or []), allow_write=allow_write),
     }
     settings = _settings(workspace, log_level, overrides)
     from mcp_servers.common.transport import run_server

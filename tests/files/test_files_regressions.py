@@ -8,7 +8,8 @@ from typing import Any
 
 import anyio
 from files_testkit import stdio_params
-from mcp import Client
+from mcp import Client, StdioServerParameters
+from sleuth_testkit import SLEUTH, server_env
 
 
 def _sc(res: Any) -> dict[str, Any]:
@@ -59,3 +60,20 @@ async def test_catastrophic_globs_are_refused_and_costly_gitignore_lines_skipped
         assert res.is_error and "wildcards" in res.content[0].text
     assert [e["path"] for e in _sc(fine)["entries"]] == ["a" * 40]
     assert [m["path"] for m in _sc(plain)["matches"]] == ["a" * 40]  # the costly line skipped, x.* honoured
+
+
+async def test_command_line_roots_resolve_like_sleuth_toml_roots(tmp_path: Path) -> None:
+    ws, elsewhere, real = tmp_path / "ws", tmp_path / "elsewhere", tmp_path / "real"
+    for d in (ws / "files", elsewhere / "files", real):
+        d.mkdir(parents=True)
+    (ws / "files" / "in_ws.txt").write_text("workspace\n")
+    (elsewhere / "files" / "in_cwd.txt").write_text("cwd\n")
+    (real / "r.txt").write_text("through the link\n")
+    (ws / "link").symlink_to(real)
+    args = ["serve", "files", "--workspace", str(ws), "--root", "files", "--root", "link"]
+    params = StdioServerParameters(command=str(SLEUTH), args=args, env=server_env(), cwd=str(elsewhere))
+    async with Client(params) as client:
+        listing = _sc(await client.call_tool("list_dir", {"path": "files"}))
+        via_link = _sc(await client.call_tool("read_file", {"path": str(ws / "link" / "r.txt")}))
+    assert [e["name"] for e in listing["entries"]] == ["in_ws.txt"]
+    assert via_link["lines"][0]["text"] == "through the link"
