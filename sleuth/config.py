@@ -75,7 +75,7 @@ class FilesSettings(_Section):
             "id_ed25519*",
             "id_ecdsa*",
             "**/.git/**",
-            ".sleuth/**",
+            "**/.sleuth/**",
             "*.kdbx",
             ".netrc",
             ".npmrc",

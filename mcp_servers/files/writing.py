@@ -18,6 +18,7 @@ from mcp_servers.files.models import WriteResult
 from mcp_servers.files.reading import BINARY_SNIFF_BYTES, is_binary
 from mcp_servers.files.sandbox import FilesError, Sandbox, Target, check_regular
 from mcp_servers.files.walk import open_dir
+from sleuth.config import CONFIG_FILE
 
 MAX_WRITE_BYTES = 10 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -72,6 +73,9 @@ def _atomic_write(target: Target, data: bytes) -> None:
         raise FilesError(f"content is {len(data)} bytes; the limit is {MAX_WRITE_BYTES}")
     if not target.rel:
         raise FilesError("cannot write to a root folder itself; give a file path")
+    if target.rel.rpartition("/")[2] == CONFIG_FILE:
+        # A prompt-injected write could add a server command that runs on the next start.
+        raise FilesError(f"{target.display} is a Sleuth settings file; the files server never writes {CONFIG_FILE}")
     parent, _, name = target.rel.rpartition("/")
     dir_fd = _open_parent(target, parent)
     try:

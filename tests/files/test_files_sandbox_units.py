@@ -18,6 +18,7 @@ import pytest
 from mcp_servers.files import reading, render, search, writing
 from mcp_servers.files.sandbox import FilesError, Sandbox
 from mcp_servers.files.walk import walk
+from sleuth.config import FilesSettings
 
 DENY = [".env", ".git/**"]
 
@@ -275,3 +276,20 @@ def test_a_deep_chain_of_folders_does_not_break_search(tmp_path: Path) -> None:
         subprocess.run(["rm", "-rf", "--", str(tmp_path / "d")], check=True)
     assert [m.path for m in res.matches] == ["d/d/d/d/d/mid.txt", "top.txt"]
     assert res.skipped_deep == 1 and "levels deep were not searched" in render.render_search(res)
+
+
+def test_default_deny_hides_sleuth_state_at_any_depth_and_settings_are_never_written(tmp_path: Path) -> None:
+    for rel in (".sleuth/state.txt", "proj/.sleuth/state.txt", "sleuth.toml", "proj/sleuth.toml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("[files]\n")
+    sb = Sandbox([tmp_path], FilesSettings().deny)
+    for rel in (".sleuth/state.txt", "proj/.sleuth/state.txt"):
+        with pytest.raises(FilesError, match="denied"):
+            sb.resolve(rel)
+    for rel in ("sleuth.toml", "proj/sleuth.toml", "new/sleuth.toml"):
+        with pytest.raises(FilesError, match=r"never writes sleuth\.toml"):
+            writing.write_file(sb.resolve(rel, must_exist=False), "[agent]\n")
+    with pytest.raises(FilesError, match=r"never writes sleuth\.toml"):
+        writing.edit_file(sb, sb.resolve("proj/sleuth.toml"), "[files]", "[agent]")
+    assert reading.read_file(sb, sb.resolve("proj/sleuth.toml"), 1, 10).lines[0].text == "[files]"
+    assert (tmp_path / "sleuth.toml").read_text() == "[files]\n" and not (tmp_path / "new").exists()
