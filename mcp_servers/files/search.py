@@ -76,9 +76,10 @@ def make_finder(pattern: str, regex: bool, ignore_case: bool, deadline: float | 
     if regex:
         check_regex(pattern)
     try:
-        flags = regex_engine.MULTILINE | regex_engine.V0 | (regex_engine.IGNORECASE if ignore_case else 0)
+        # V0 (Python `re` syntax) is the engine's default; not forcing it lets `(?V1)` turn on set operations.
+        flags = regex_engine.MULTILINE | (regex_engine.IGNORECASE if ignore_case else 0)
         rx = regex_engine.compile(pattern if regex else regex_engine.escape(pattern), flags)
-    except regex_engine.error as exc:
+    except (regex_engine.error, ValueError) as exc:
         raise FilesError(f"invalid regular expression {pattern!r}: {exc}") from None
 
     def left() -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -93,7 +94,10 @@ def _glob(glob: str | None) -> GitIgnoreSpec | None:
             f"glob {glob[:100]!r} has more than {globs.MAX_WILDCARDS} '*' wildcards, which could make matching "
             "run for hours; use at most two (e.g. '*.py', 'src/**/*.md') and narrow with path"
         )
-    return GitIgnoreSpec.from_lines([glob])
+    try:
+        return GitIgnoreSpec.from_lines([glob])
+    except (re.error, ValueError) as exc:  # pathspec's pattern errors are ValueErrors
+        raise FilesError(f"glob {glob[:100]!r} is not a valid gitignore-style pattern: {exc}") from None
 
 
 async def _run(fn: Callable[..., T], *args: Any, abandon: bool = False) -> T:

@@ -8,6 +8,7 @@ cannot. Denied paths are never yielded; `.gitignore` files (nested ones too) mar
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from collections.abc import Iterator
@@ -92,7 +93,20 @@ def _read_gitignore(dir_fd: int) -> GitIgnoreSpec | None:
             lines=[line[:100] for line in costly[:5]],
             limit=globs.MAX_WILDCARDS,
         )
-    return GitIgnoreSpec.from_lines(kept)
+    try:
+        return GitIgnoreSpec.from_lines(kept)
+    except (re.error, ValueError):  # a bad line must not disable the whole file: keep the good ones
+        bad = {line for line in kept if not _valid(line)}
+        log.warning("skipped invalid .gitignore lines", lines=[line[:100] for line in sorted(bad)[:5]])
+        return GitIgnoreSpec.from_lines([line for line in kept if line not in bad])
+
+
+def _valid(line: str) -> bool:
+    try:
+        GitIgnoreSpec.from_lines([line])
+    except (re.error, ValueError):
+        return False
+    return True
 
 
 def open_dir(root_path: str, rel: str) -> int:

@@ -42,7 +42,7 @@ async def test_names_that_are_not_utf8_are_left_out_with_a_note(tmp_path: Path) 
 EVIL_GLOB = "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"
 
 
-async def test_catastrophic_globs_are_refused_and_costly_gitignore_lines_skipped(tmp_path: Path) -> None:
+async def test_catastrophic_or_invalid_globs_are_refused_and_such_gitignore_lines_skipped(tmp_path: Path) -> None:
     root = tmp_path / "r"
     root.mkdir()
     (root / ("a" * 40)).write_text("hi\n")
@@ -53,13 +53,19 @@ async def test_catastrophic_globs_are_refused_and_costly_gitignore_lines_skipped
             searched = await client.call_tool("search_files", {"pattern": "hi", "glob": EVIL_GLOB})
             listed = await client.call_tool("list_dir", {"glob": EVIL_GLOB})
             fine = await client.call_tool("list_dir", {"glob": "**/*a*"})
-        (root / ".gitignore").write_text(f"{EVIL_GLOB}\nx.*\n")
+            bad_range = await client.call_tool("search_files", {"pattern": "hi", "glob": "[z-a]"})
+            bad_escape = await client.call_tool("list_dir", {"glob": "\\"})
+            bad_sets = await client.call_tool("search_files", {"pattern": "(?V1)[[a-z]--[b]]", "regex": True})
+        (root / ".gitignore").write_text(f"{EVIL_GLOB}\n\\\n[z-a]\nx.*\n")
         with anyio.fail_after(5):
             plain = await client.call_tool("search_files", {"pattern": "hi"})
     for res in (searched, listed):
         assert res.is_error and "wildcards" in res.content[0].text
     assert [e["path"] for e in _sc(fine)["entries"]] == ["a" * 40]
-    assert [m["path"] for m in _sc(plain)["matches"]] == ["a" * 40]  # the costly line skipped, x.* honoured
+    for res in (bad_range, bad_escape):
+        assert res.is_error and "is not a valid gitignore-style pattern" in res.content[0].text
+    assert [m["path"] for m in _sc(bad_sets)["matches"]] == ["a" * 40, "x.txt"]  # V1 set operations work
+    assert [m["path"] for m in _sc(plain)["matches"]] == ["a" * 40]  # costly and invalid lines skipped, x.* honoured
 
 
 async def test_command_line_roots_resolve_like_sleuth_toml_roots(tmp_path: Path) -> None:

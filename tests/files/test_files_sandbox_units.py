@@ -293,3 +293,8 @@ def test_default_deny_hides_sleuth_state_at_any_depth_and_settings_are_never_wri
         writing.edit_file(sb, sb.resolve("proj/sleuth.toml"), "[files]", "[agent]")
     assert reading.read_file(sb, sb.resolve("proj/sleuth.toml"), 1, 10).lines[0].text == "[files]"
     assert (tmp_path / "sleuth.toml").read_text() == "[files]\n" and not (tmp_path / "new").exists()
+
+
+def test_an_invalid_regex_is_named_in_the_error() -> None:
+    with pytest.raises(FilesError, match=r"invalid regular expression '\(\?V0\)\(\?V1\)a'"):
+        search.make_finder("(?V0)(?V1)a", True, ignore_case=False)
