@@ -109,7 +109,7 @@ class Sandbox:
             raise FilesError(f"path {shown} is not valid Unicode (it contains a lone surrogate)")
         if len(path) > MAX_PATH_CHARS:
             raise FilesError(f"path is longer than {MAX_PATH_CHARS} characters")
-        text = path.strip() or "."
+        text = path or "."  # never strip: ' a.txt' and 't ' are real, distinct names
         if ".." in PurePosixPath(text).parts or ".." in text.split("\\"):
             raise FilesError(f"path {shown} contains '..'; give a path inside the roots without '..'")
         root, lexical = self._lexical(text, shown)

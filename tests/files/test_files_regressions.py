@@ -83,3 +83,22 @@ async def test_command_line_roots_resolve_like_sleuth_toml_roots(tmp_path: Path)
         via_link = _sc(await client.call_tool("read_file", {"path": str(ws / "link" / "r.txt")}))
     assert [e["name"] for e in listing["entries"]] == ["in_ws.txt"]
     assert via_link["lines"][0]["text"] == "through the link"
+
+
+async def test_paths_keep_their_spaces(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "files").mkdir(parents=True)
+    (root / "t ").write_text("t-space\n")
+    (root / " a.txt").write_text("space-a\n")
+    (root / "a.txt").write_text("plain-a\n")
+    (tmp_path / "ws").mkdir()
+    async with Client(stdio_params([root], tmp_path / "ws", allow_write=True)) as client:
+        reads = {p: _sc(await client.call_tool("read_file", {"path": p}))["lines"][0]["text"] for p in ("t ", " a.txt")}
+        _sc(await client.call_tool("write_file", {"path": "files/t ", "content": "new\n"}))
+        uris = {r.name: str(r.uri) for r in (await client.list_resources()).resources}
+        bodies = {name: (await client.read_resource(uri)).contents[0].text for name, uri in uris.items()}
+        empty = _sc(await client.call_tool("list_dir", {"path": ""}))
+    assert reads == {"t ": "t-space", " a.txt": "space-a"}
+    assert sorted(p.name for p in (root / "files").iterdir()) == ["t "]
+    assert bodies == {" a.txt": "space-a\n", "a.txt": "plain-a\n", "files/t ": "new\n", "t ": "t-space\n"}
+    assert empty["path"] == "."
