@@ -134,9 +134,11 @@ def search_buffer(buf: bytes, finder: Finder, display: str, limit: int, context:
     out: list[SearchMatch] = []
     pos = 0
     line_no, counted_to = 1, 0
-    while len(out) < limit:
+    # Past a final newline there is no line left: an empty match there (`^$`) is not a line.
+    last = len(hay) - 1 if not hay or hay.endswith(nl) else len(hay)  # type: ignore[arg-type]
+    while len(out) < limit and pos < len(hay):
         hit = finder.find(hay, pos)
-        if hit is None:
+        if hit is None or hit[0] > last:
             break
         ls = hay.rfind(nl, 0, hit[0]) + 1  # type: ignore[arg-type]
         le = hay.find(nl, hit[0])  # type: ignore[arg-type]
@@ -146,8 +148,6 @@ def search_buffer(buf: bytes, finder: Finder, display: str, limit: int, context:
         before, after = _context(hay, nl, ls, le, context) if context else ([], [])
         out.append(SearchMatch(path=display, line=line_no, text=_line(hay[ls:le]), before=before, after=after))
         pos = le + 1
-        if pos > len(hay):
-            break
     return out
 
 

@@ -117,6 +117,10 @@ def test_search_line_semantics_match_grep() -> None:
     assert _lines(b"one\r\ntwo one\r\n", "one") == [(1, "one"), (2, "two one")]
     assert _lines(b"x\nx\n", "x") == [(1, "x"), (2, "x")]
     assert _lines(b"", "x") == []
+    assert _lines(b"a\nb\nc\n", "^$", regex=True) == []  # no line 4 after the final newline
+    assert _lines(b"a\n\nc", "^$", regex=True) == [(2, "")]
+    assert _lines(b"", "^$", regex=True) == []
+    assert _lines(b"x\nab", r"(?<=b)$", regex=True) == [(2, "ab")]  # an unterminated last line still counts
 
 
 def test_regex_and_ignore_case_search_by_characters_not_bytes() -> None:
