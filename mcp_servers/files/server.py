@@ -25,7 +25,7 @@ from mcp_servers.files import globs, reading, search, writing
 from mcp_servers.files.models import FileInfoResult, ListDirResult, ReadFileResult, SearchResult, WriteResult
 from mcp_servers.files.render import render_list, render_read, render_search
 from mcp_servers.files.sandbox import FilesError, Sandbox
-from mcp_servers.files.walk import VCS_DIRS, walk
+from mcp_servers.files.walk import VCS_DIRS, Entry, walk
 from sleuth.config import FilesSettings, Settings
 from sleuth.errors import ConfigError
 from sleuth.logs import get_logger
@@ -56,8 +56,8 @@ class FilesServer(MCPServer[Any]):
             for e in walk(self.sandbox, start, max_depth=64, include_ignored=False, skip_dirs=VCS_DIRS):
                 if len(out) >= MAX_LISTED_RESOURCES:
                     return out
-                if e.readable and not e.undecodable:
-                    real = f"{root.path}/{e.rel}"
+                real = f"{root.path}/{e.rel}"
+                if self._servable(e, real):
                     out.append(
                         Resource(
                             uri=Path(real).as_uri(),
@@ -67,6 +67,17 @@ class FilesServer(MCPServer[Any]):
                         )
                     )
         return out
+
+    def _servable(self, e: Entry, real: str) -> bool:
+        """What resources/read would serve: a readable text file within the size limit (sniffed like read_file)."""
+        if not e.readable or e.undecodable or e.st.st_size > MAX_RESOURCE_BYTES:
+            return False
+        try:
+            fd, _ = self.sandbox.open_walked(real, e.st, e.rel)
+        except (FilesError, OSError):
+            return False
+        with os.fdopen(fd, "rb") as f:
+            return not reading.is_binary(f.read(reading.BINARY_SNIFF_BYTES))
 
 
 def _path_rules(sandbox: Sandbox) -> str:

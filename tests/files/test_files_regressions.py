@@ -102,3 +102,16 @@ async def test_paths_keep_their_spaces(tmp_path: Path) -> None:
     assert sorted(p.name for p in (root / "files").iterdir()) == ["t "]
     assert bodies == {" a.txt": "space-a\n", "a.txt": "plain-a\n", "files/t ": "new\n", "t ": "t-space\n"}
     assert empty["path"] == "."
+
+
+async def test_resources_list_only_what_resources_read_serves(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "ok.txt").write_text("text\n")
+    (root / "image.png").write_bytes(b"\x89PNG\x00\x00data")
+    (root / "huge.txt").write_bytes(b"x\n" * ((2 << 20) // 2 + 1))
+    (tmp_path / "ws").mkdir()
+    async with Client(stdio_params([root], tmp_path / "ws")) as client:
+        listed = (await client.list_resources()).resources
+        bodies = [(await client.read_resource(str(r.uri))).contents[0].text for r in listed]
+    assert [r.name for r in listed] == ["ok.txt"] and bodies == ["text\n"]
