@@ -13,6 +13,7 @@ the server returns carries that prefix. An absolute path is accepted only inside
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -127,7 +128,11 @@ class Sandbox:
                 raise FilesError(f"{shown} does not exist") from None
             st = None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise FilesError(_loop(shown)) from None
             raise FilesError(f"cannot access {shown}: {exc.strerror}") from None
+        if st is not None and stat.S_ISLNK(st.st_mode):  # realpath resolves every symlink but a loop
+            raise FilesError(_loop(shown))
         is_dir = st is not None and stat.S_ISDIR(st.st_mode)
         for rel in {rel_lex, rel_real}:
             if self.is_denied(rel, is_dir) or any(self.is_denied(a, True) for a in _ancestors(rel)):
@@ -239,6 +244,10 @@ def _ancestors(rel: str) -> list[str]:
 
 def _in_special_tree(real: str) -> bool:
     return any(real == t or real.startswith(t + "/") for t in _SPECIAL_TREES)
+
+
+def _loop(shown: str) -> str:
+    return f"{shown} is a symlink loop (its links lead back to each other, never to a file or folder)"
 
 
 def _quote(path: object) -> str:

@@ -302,3 +302,12 @@ def test_default_deny_hides_sleuth_state_at_any_depth_and_settings_are_never_wri
 def test_an_invalid_regex_is_named_in_the_error() -> None:
     with pytest.raises(FilesError, match=r"invalid regular expression '\(\?V0\)\(\?V1\)a'"):
         search.make_finder("(?V0)(?V1)a", True, ignore_case=False)
+
+
+@pytest.mark.parametrize("path", ["loop1", "loop2", "loop1/x.txt"])
+def test_a_symlink_loop_is_called_one(tmp_path: Path, path: str) -> None:
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    sb = Sandbox([tmp_path], DENY)
+    with pytest.raises(FilesError, match="is a symlink loop"):
+        reading.read_file(sb, sb.resolve(path), 1, 10)
