@@ -11,7 +11,7 @@ from typing import Any
 
 from mcp_servers.sql.engine import Engine, quote_ident
 from mcp_servers.sql.errors import QueryFailed, SqlError, nearest
-from mcp_servers.sql.results import jsonable
+from mcp_servers.sql.results import CellClipper
 
 SAMPLE_ROWS = 5
 STAT_CHARS = 60
@@ -81,7 +81,7 @@ def columns(engine: Engine, table: Table) -> list[tuple[str, str, bool, str | No
 
 
 def _short(value: Any) -> Any:
-    value = jsonable(value)
+    value = CellClipper(STAT_CHARS).any(value)  # a huge list or blob is converted only as far as the cut
     if isinstance(value, str) and len(value) > STAT_CHARS:
         return value[: STAT_CHARS - 1] + "…"
     return value

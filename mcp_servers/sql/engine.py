@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout, SqlError, from_duckdb
-from mcp_servers.sql.results import column_converter, json_rows, row_chars, rows_chars
+from mcp_servers.sql.results import CellClipper, cell_limit, column_converter, json_rows, row_chars, rows_chars
 from sleuth.config import SqlSettings
 from sleuth.errors import SleuthError
 from sleuth.logs import get_logger
@@ -61,6 +61,8 @@ class Fetched:
     chars: int  # JSON characters of all rows (the sum of results.row_chars)
     complete: bool  # False: the result had more rows than the fetch limits allowed
     elapsed_ms: float
+    cell_chars: int = 0  # the limit each cell was cut to
+    cells_cut: int = 0  # cells longer than that, cut
 
 
 def quote_ident(name: str) -> str:
@@ -266,8 +268,11 @@ class Engine:
             raise QueryRefused(f"DuckDB reads this as a {stmt.type.name} statement, which is not allowed here")
         return stmt
 
-    def fetch(self, sql: Query, max_rows: int, max_chars: int, tables: Sequence[str] = ()) -> Fetched:
-        """Run one already-vetted statement; keep at most max_rows rows / max_chars characters.
+    def fetch(
+        self, sql: Query, max_rows: int, max_chars: int, tables: Sequence[str] = (), cell_budget: int | None = None
+    ) -> Fetched:
+        """Run one already-vetted statement; keep at most max_rows rows / max_chars characters, each
+        cell cut to `results.cell_limit(cell_budget or max_chars, columns)` characters.
 
         Pass the `duckdb.Statement` that `require_type` returned: DuckDB then runs exactly what was
         checked, without parsing the text a second time (a tenth of a millisecond per call).
@@ -279,7 +284,8 @@ class Engine:
             cur = self.conn.execute(sql)
             desc = cur.description or []
             types = [str(d[1]) for d in desc]
-            converters = [column_converter(t) for t in types]
+            clipper = CellClipper(cell_limit(cell_budget or max_chars, len(desc)))
+            converters = [column_converter(t, clipper) for t in types]
             rows: list[list[Any]] = []
             chars, complete = 0, True
             while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
@@ -297,7 +303,7 @@ class Engine:
                     rows.append(row)
                     chars += size
             elapsed = (time.perf_counter() - t0) * 1000
-            return Fetched([d[0] for d in desc], types, rows, chars, complete, elapsed)
+            return Fetched([d[0] for d in desc], types, rows, chars, complete, elapsed, clipper.limit, clipper.cut)
 
         try:
             return self._guarded(work if self.read_only else lambda: self._in_read_only_transaction(work))

@@ -64,6 +64,12 @@ class RunQueryOutput(BaseModel):
     row_count: int = Field(description="Rows in the full result (a lower bound when row_count_exact is false).")
     row_count_exact: bool
     truncated: bool = Field(description="True when `rows` holds fewer rows than the full result.")
+    cells_cut: int = Field(
+        0,
+        description="Values of the result longer than the per-cell limit (text, blobs, lists, structs, maps): "
+        "each is its first characters (for nested values, of their JSON) plus a '…[N more characters]' marker, "
+        "in `rows` and in the stored pages alike.",
+    )
     elapsed_ms: float
     result_uri: str = Field(description="sql://results/{query_id}?page=1: the full result, in pages.")
     pages: int

@@ -71,10 +71,82 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.time) else jsonable(value)
 
 
-def column_converter(duckdb_type: str) -> Callable[[Any], Any] | None:
-    """What `jsonable` would do to every value of a column of this DuckDB type, specialised once
-    per column; None when the values are JSON already. Converting a 100-row result cell by cell
-    through `jsonable` cost more than running the query."""
+def cell_limit(max_chars: int, columns: int) -> int:
+    """Characters one cell may take: half the character cap spread over the columns (at least 100),
+    so one row always fits in a reply and in a stored page."""
+    return max(100, max_chars // max(1, 2 * columns))
+
+
+class CellClipper:
+    """Converts cells to JSON with each one bounded by `limit` characters, counting the cells it cut.
+
+    Why: a single value (a 2 MB string, a list of millions of items) would otherwise reach the model
+    and every stored page whole. A long string keeps its first `limit` characters plus a marker; a
+    list, struct or map whose JSON is longer becomes that JSON's first `limit` characters plus a
+    marker. Nested values are converted only as far as the cut, so a huge one costs O(limit).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.cut = 0
+
+    def text(self, value: str | None) -> str | None:
+        if value is None or len(value) <= self.limit:
+            return value
+        self.cut += 1
+        return value[: self.limit] + f"…[{len(value) - self.limit:,} more characters]"
+
+    def any(self, value: Any) -> Any:
+        if isinstance(value, bytes | bytearray | memoryview):
+            data = bytes(value[: self.limit])  # base64 of `limit` bytes is already longer than `limit`
+            full = 7 + 4 * math.ceil(len(value) / 3)
+            text = "base64:" + base64.b64encode(data).decode()
+            if full <= self.limit:
+                return text
+            self.cut += 1
+            return text[: self.limit] + f"…[{full - self.limit:,} more characters]"
+        if not isinstance(value, list | tuple | set | dict):
+            converted = jsonable(value)
+            return self.text(converted) if isinstance(converted, str) else converted
+        left = [self.limit + 1]  # items still to convert: each adds at least one character of JSON
+        converted = _bounded(value, left)
+        encoded = _ENCODER.encode(converted)
+        if len(encoded) <= self.limit:
+            return converted
+        self.cut += 1
+        more = f"{len(encoded) - self.limit:,}" + ("+" if left[0] < 0 else "")
+        return encoded[: self.limit] + f"…[{more} more characters of JSON]"
+
+
+def _bounded(value: Any, left: list[int]) -> Any:
+    """jsonable(value), stopping once `left[0]` items have been converted (then left[0] < 0)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if left[0] <= 0:
+                left[0] = -1
+                break
+            left[0] -= 1
+            out[str(k)] = _bounded(v, left)
+        return out
+    if isinstance(value, list | tuple | set):
+        items: list[Any] = []
+        for v in value:
+            if left[0] <= 0:
+                left[0] = -1
+                break
+            left[0] -= 1
+            items.append(_bounded(v, left))
+        return items
+    return jsonable(value)
+
+
+def column_converter(duckdb_type: str, clipper: CellClipper) -> Callable[[Any], Any] | None:
+    """What `jsonable` would do to every value of a column of this DuckDB type, with text, blobs and
+    nested values bounded by `clipper`, specialised once per column; None when the values are JSON
+    already. Converting a 100-row result cell by cell through `jsonable` cost more than running the query."""
+    if duckdb_type == "VARCHAR":
+        return clipper.text
     if duckdb_type in _NATIVE_TYPES:
         return None
     if duckdb_type in ("FLOAT", "DOUBLE"):
@@ -83,7 +155,7 @@ def column_converter(duckdb_type: str) -> Callable[[Any], Any] | None:
         return _short_decimal
     if duckdb_type.startswith(("TIMESTAMP", "DATE", "TIME")):
         return _iso
-    return jsonable
+    return clipper.any
 
 
 def json_rows(raw: Sequence[Sequence[Any]], converters: Sequence[Callable[[Any], Any] | None]) -> list[list[Any]]:
@@ -168,26 +240,9 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], types: Seq
     return "\n".join(lines)
 
 
-def clip_cells(rows: Sequence[list[Any]], limit: int, chars: int | None = None) -> tuple[list[list[Any]], bool]:
-    """Rows with every string cell cut to `limit` characters, so one huge cell cannot flood the model.
-
-    `chars`: rows_chars(rows), when the caller knows it already."""
-    if (rows_chars(rows) if chars is None else chars) <= limit:  # no cell is longer than all rows' JSON
-        return list(rows), False
-    clipped = False
-    out: list[list[Any]] = []
-    for row in rows:
-        new = []
-        for v in row:
-            if isinstance(v, str) and len(v) > limit:
-                v, clipped = v[:limit] + f"…[{len(v) - limit:,} more characters]", True
-            new.append(v)
-        out.append(new)
-    return out, clipped
-
-
 def take_within(rows: Sequence[Sequence[Any]], max_rows: int, max_chars: int, chars: int | None = None) -> int:
-    """How many leading rows fit in both caps (at least one if any, so a result is never empty).
+    """How many leading rows fit in both caps (at least one if any, so a result is never empty; a
+    row is bounded anyway, each cell by `cell_limit`).
 
     `chars`: rows_chars(rows[:max_rows]), when the caller knows it already."""
     if (rows_chars(rows[:max_rows]) if chars is None else chars) <= max_chars:

@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, ResourceLink, TextContent
 from mcp_servers.sql import catalog
 from mcp_servers.sql.engine import Engine
 from mcp_servers.sql.errors import SqlError, UnparsableSql
-from mcp_servers.sql.results import ResultStore, StoredResult, clip_cells, result_uri, take_within, text_table
+from mcp_servers.sql.results import ResultStore, StoredResult, result_uri, take_within, text_table
 from mcp_servers.sql.safety import CheckedSql, check_sql
 from sleuth.config import SqlSettings
 from sleuth.logs import get_logger
@@ -133,35 +133,40 @@ class SqlService:
     def run_query(self, sql: str, max_rows: int | None = None) -> CallToolResult:
         limit = self.settings.max_rows if max_rows is None else max(1, min(int(max_rows), self.settings.max_rows))
         vetted = vet(self.engine, sql)
-        got = self.engine.fetch(vetted.statement, STORE_MAX_ROWS, STORE_MAX_CHARS, vetted.checked.tables)
+        got = self.engine.fetch(
+            vetted.statement, STORE_MAX_ROWS, STORE_MAX_CHARS, vetted.checked.tables, self.settings.max_chars
+        )
         stored = StoredResult(self.store.new_id(), sql, got.columns, got.types, got.rows, got.chars, got.complete)
         self.store.put(stored)
-        cell_limit = max(100, self.settings.max_chars // max(1, 2 * len(got.columns)))
         head_chars = got.chars if len(got.rows) <= limit else None  # the head is the whole result
-        head, clipped = clip_cells(got.rows[:limit], cell_limit, head_chars)
-        shown = take_within(head, limit, self.settings.max_chars, None if clipped else head_chars)
+        shown = take_within(got.rows, limit, self.settings.max_chars, head_chars)
+        head = got.rows[:shown]
         truncated = shown < len(got.rows) or not got.complete
         structured = {
             "query_id": stored.query_id,
             "sql": sql,
             "columns": got.columns,
             "column_types": got.types,
-            "rows": head[:shown],
+            "rows": head,
             "row_count": len(got.rows),
             "row_count_exact": got.complete,
             "truncated": truncated,
+            "cells_cut": got.cells_cut,
             "elapsed_ms": round(got.elapsed_ms, 3),
             "result_uri": result_uri(stored.query_id),
             "pages": len(stored.pages),
         }
         count = f"{len(got.rows):,}" + ("" if got.complete else "+")
-        table = text_table(got.columns, head[:shown], got.types)
+        table = text_table(got.columns, head, got.types)
         if len(table) > self.settings.max_chars:
             table = table[: self.settings.max_chars].rsplit("\n", 1)[0]
         text = f"query_id {stored.query_id} · {count} rows · {got.elapsed_ms:.1f} ms\n{table}"
         content: list[Any] = []
-        if clipped:
-            text += f"\n(long text values were cut to {cell_limit:,} characters; the stored result has them in full)"
+        if got.cells_cut:
+            text += (
+                f"\n({got.cells_cut:,} long value(s) of the result were cut to {got.cell_chars:,} characters,"
+                " here and in its stored pages; select a part in SQL, e.g. substr(col, start, n), to read more)"
+            )
         if truncated:
             text += (
                 f"\n(showing {shown:,} of {count} rows; the full result is at {result_uri(stored.query_id)}"

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
 import pytest
 
 from mcp_servers.sql.results import (
+    CellClipper,
     ResultStore,
     StoredResult,
-    clip_cells,
     row_chars,
     rows_chars,
     take_within,
     text_table,
 )
+from mcp_servers.sql.service import SqlService
+from sleuth.config import SqlSettings
 
 
 def _result(store: ResultStore, rows: list[list[object]]) -> StoredResult:
@@ -54,8 +62,87 @@ def test_caps_and_text_table() -> None:
     assert take_within(rows, 10, 1_000_000) == 10
     assert take_within(rows, 1000, 1_000) == 1_000 // row_chars(rows[0])
     assert take_within([[1, "w" * 5000]], 10, 100) == 1  # never empty: one row even over the cap
-    clipped, was = clip_cells([[1, "v" * 500]], 100)
-    assert was and clipped[0][1].startswith("v" * 100) and "400 more characters" in clipped[0][1]
+    clipper = CellClipper(100)
+    clipped = clipper.text("v" * 500)
+    assert clipper.cut == 1 and clipped.startswith("v" * 100) and "400 more characters" in clipped
     table = text_table(["a", "b"], [[None, "x|y\nz"], [1, "q" * 100]])
     lines = table.splitlines()
     assert lines[0] == "a | b" and lines[2] == "NULL | x¦y z" and lines[3].endswith("…")
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Iterator[SqlService]:
+    db = tmp_path / "cells.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE big (id INTEGER, s VARCHAR, l BIGINT[], b BLOB)")
+    con.execute("INSERT INTO big SELECT 1, repeat('s', 2000000), range(300000), repeat('ab', 100000)::BLOB")
+    con.close()
+    service = SqlService(SqlSettings(db=db))
+    yield service
+    service.engine.close()
+
+
+def _pages(service: SqlService, query_id: str) -> list[str]:
+    out, n = [], 1
+    while True:
+        page = json.dumps(service.read_result(query_id, n), ensure_ascii=False)
+        out.append(page)
+        if json.loads(page)["next"] is None:
+            return out
+        n += 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "marker"),
+    [
+        ("SELECT range(1000000) AS r", "more characters of JSON]"),
+        ("SELECT list(range(200000)) AS r", "more characters of JSON]"),
+        ("SELECT {'k': range(300000), 'n': 1} AS r", "more characters of JSON]"),
+        ("SELECT MAP(range(100000), range(100000)) AS r", "more characters of JSON]"),
+        ("SELECT [range(100000)] AS r", "more characters of JSON]"),
+        ("SELECT repeat('x', 2000000) AS r", "more characters]"),
+        ("SELECT s AS r FROM big", "more characters]"),
+        ("SELECT b AS r FROM big", "more characters]"),
+        ("SELECT l AS r FROM big", "more characters of JSON]"),
+    ],
+)
+def test_every_cell_is_bounded_for_the_model_and_in_each_stored_page(svc: SqlService, sql: str, marker: str) -> None:
+    result = svc.run_query(sql)
+    assert not result.is_error, result.content
+    sc = result.structured_content
+    cell = sc["rows"][0][0]
+    assert isinstance(cell, str) and cell.endswith(marker) and sc["cells_cut"] == 1
+    assert len(json.dumps(sc, ensure_ascii=False)) < svc.settings.max_chars
+    assert "were cut to" in result.content[0].text and "stored pages" in result.content[0].text
+    assert not sc["truncated"] and sc["row_count"] == 1 and sc["pages"] == 1  # one row, all of it shown
+    pages = _pages(svc, sc["query_id"])
+    assert len(pages) == 1 and len(pages[0]) < svc.settings.max_chars
+    assert json.loads(pages[0])["rows"] == sc["rows"]
+
+
+def test_a_huge_nested_value_is_converted_only_as_far_as_the_cut() -> None:
+    huge = [list(range(3_000_000))]  # converting and encoding all of it takes seconds
+    started = time.perf_counter()
+    cut = CellClipper(25_000).any(huge)
+    assert time.perf_counter() - started < 0.5
+    assert cut.startswith("[[0,1,2,") and cut.endswith("+ more characters of JSON]") and len(cut) < 25_100
+
+
+def test_a_cut_nested_value_starts_as_its_json_and_small_values_stay_json(svc: SqlService) -> None:
+    sql = "SELECT range(2000) AS big, range(30000) AS huge, [1, 2] AS small, {'a': 'b'} AS st"
+    sc = svc.run_query(sql).structured_content
+    big, huge, small, st = sc["rows"][0]
+    assert small == [1, 2] and st == {"a": "b"} and sc["cells_cut"] == 2
+    limit = svc.settings.max_chars // 8  # half the cap over 4 columns
+    full = json.dumps(list(range(2000)), separators=(",", ":"))
+    assert big == full[:limit] + f"…[{len(full) - limit:,} more characters of JSON]"
+    # Past `limit` items the rest is not even converted: the marker then gives a lower bound.
+    full = json.dumps(list(range(30000)), separators=(",", ":"))
+    assert huge.startswith(full[:limit] + "…[") and huge.endswith("+ more characters of JSON]")
+
+
+def test_describe_table_bounds_sample_and_stat_cells(svc: SqlService) -> None:
+    info = svc.describe_table("big").structured_content
+    sample = info["sample_rows"][0]
+    assert all(len(json.dumps(v)) < 100 for v in sample)
+    assert sample[2].startswith("[0,1,2,") and sample[2].endswith("…")
