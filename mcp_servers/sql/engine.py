@@ -23,7 +23,16 @@ from typing import Any
 import duckdb
 
 from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout, SqlError, from_duckdb
-from mcp_servers.sql.results import CellClipper, cell_limit, column_converter, json_rows, row_chars, rows_chars
+from mcp_servers.sql.results import (
+    CellClipper,
+    cell_limit,
+    column_converter,
+    edge_columns,
+    json_rows,
+    row_chars,
+    rows_chars,
+    text_columns,
+)
 from sleuth.config import SqlSettings
 from sleuth.errors import SleuthError
 from sleuth.logs import get_logger
@@ -83,6 +92,49 @@ def _view_name(root: Path, path: Path, taken: set[str]) -> str:
         name, n = f"{base}_{n}", n + 1
     taken.add(name)
     return name
+
+
+def _collect(
+    cur: duckdb.DuckDBPyConnection, converters: list[Any], max_rows: int, max_chars: int
+) -> tuple[list[list[Any]], int, bool]:
+    """Rows of an executed query as JSON-ready lists within both caps; their characters; all of them?"""
+    rows: list[list[Any]] = []
+    chars, complete = 0, True
+    while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
+        fresh = json_rows(batch, converters)
+        fresh_chars = rows_chars(fresh)
+        if len(rows) + len(fresh) <= max_rows and chars + fresh_chars <= max_chars:
+            rows += fresh
+            chars += fresh_chars
+            continue
+        for row in fresh:  # a cap falls inside this batch: find the row it falls on
+            size = row_chars(row)
+            if len(rows) >= max_rows or (chars + size > max_chars and rows):
+                complete = False
+                break
+            rows.append(row)
+            chars += size
+    return rows, chars, complete
+
+
+def _as_text(sql: Query, casts: set[int], width: int) -> str:
+    """The vetted query as a subquery whose `casts` columns come back as VARCHAR (DuckDB's own text).
+
+    The text is the one both parsers accepted as a single read statement; only its trailing
+    semicolons are dropped (DuckDB's tokenizer finds them, so none inside a string or comment),
+    and a newline ends a trailing line comment before the closing parenthesis."""
+    text = sql.query if isinstance(sql, duckdb.Statement) else sql
+    tokens = duckdb.tokenize(text)
+    end = len(text)
+    for offset, kind in reversed(tokens):
+        if kind == duckdb.token_type.comment:
+            continue
+        if kind == duckdb.token_type.operator and text[offset] == ";":
+            end = offset
+            continue
+        break
+    cols = ", ".join(f"CAST(#{i + 1} AS VARCHAR)" if i in casts else f"#{i + 1}" for i in range(width))
+    return f"SELECT {cols} FROM (\n{text[:end]}\n) AS q"
 
 
 class _Watchdog:
@@ -275,7 +327,10 @@ class Engine:
         cell cut to `results.cell_limit(cell_budget or max_chars, columns)` characters.
 
         Pass the `duckdb.Statement` that `require_type` returned: DuckDB then runs exactly what was
-        checked, without parsing the text a second time (a tenth of a millisecond per call).
+        checked, without parsing the text a second time (a tenth of a millisecond per call). The one
+        exception: a result with values Python cannot hold exactly (INTERVAL, TIMESTAMP_NS, ±infinity
+        dates, an interval past timedelta's range) runs again, its text as a subquery of a projection
+        that reads those columns as DuckDB's own text.
         `tables` (those the query names) narrow the column hints of an error to where they apply.
         """
 
@@ -284,24 +339,23 @@ class Engine:
             cur = self.conn.execute(sql)
             desc = cur.description or []
             types = [str(d[1]) for d in desc]
-            clipper = CellClipper(cell_limit(cell_budget or max_chars, len(desc)))
-            converters = [column_converter(t, clipper) for t in types]
-            rows: list[list[Any]] = []
-            chars, complete = 0, True
-            while complete and (batch := cur.fetchmany(min(FETCH_BATCH, max_rows + 1 - len(rows)))):
-                fresh = json_rows(batch, converters)
-                fresh_chars = rows_chars(fresh)
-                if len(rows) + len(fresh) <= max_rows and chars + fresh_chars <= max_chars:
-                    rows += fresh
-                    chars += fresh_chars
-                    continue
-                for row in fresh:  # a cap falls inside this batch: find the row it falls on
-                    size = row_chars(row)
-                    if len(rows) >= max_rows or (chars + size > max_chars and rows):
-                        complete = False
-                        break
-                    rows.append(row)
-                    chars += size
+            limit = cell_limit(cell_budget or max_chars, len(desc))
+            casts: set[int] = set()
+            wanted = text_columns(types)
+            while True:  # at most three runs: as is, text types as text, ±infinity dates too
+                if wanted != casts:
+                    casts = wanted
+                    cur = self.conn.execute(_as_text(sql, casts, len(types)))
+                clipper = CellClipper(limit)
+                converters = [clipper.text if i in casts else column_converter(t, clipper) for i, t in enumerate(types)]
+                try:
+                    rows, chars, complete = _collect(cur, converters, max_rows, max_chars)
+                except (OverflowError, ValueError):  # a value Python's date or timedelta cannot hold
+                    wanted = text_columns(types, unsure=True)
+                else:
+                    wanted = casts | edge_columns(types, rows) if clipper.edge else casts
+                if wanted == casts:
+                    break
             elapsed = (time.perf_counter() - t0) * 1000
             return Fetched([d[0] for d in desc], types, rows, chars, complete, elapsed, clipper.limit, clipper.cut)
 

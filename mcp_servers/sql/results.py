@@ -77,6 +77,34 @@ def cell_limit(max_chars: int, columns: int) -> int:
     return max(100, max_chars // max(1, 2 * columns))
 
 
+# DuckDB values that Python cannot hold exactly: months of an INTERVAL (a timedelta counts 30 days),
+# nanoseconds. Columns of these types (nested ones included) are read as DuckDB's own text.
+_TEXT_TYPES = re.compile(r"\b(?:INTERVAL|TIMESTAMP_NS|TIME_NS)\b")
+# Python shows DuckDB's ±infinity of these as its first/last date (0001-01-01, 9999-12-31).
+_EDGE_TYPES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP WITH TIME ZONE"})
+_PLAIN_TYPES = _NATIVE_TYPES | {"FLOAT", "DOUBLE"}
+
+
+def text_columns(types: Sequence[str], *, unsure: bool = False) -> set[int]:
+    """Columns to read as DuckDB's text: those of `_TEXT_TYPES`; with `unsure`, every column that is
+    not a plain number or text (a value did not convert to Python at all)."""
+    return {
+        i
+        for i, t in enumerate(types)
+        if _TEXT_TYPES.search(t) or (unsure and t not in _PLAIN_TYPES and not _DECIMAL.fullmatch(t))
+    }
+
+
+def edge_columns(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
+    """Date and timestamp columns holding a value at Python's limits, which may be DuckDB's ±infinity."""
+    edges = ("0001-01-01", "9999-12-31")
+    return {
+        i
+        for i, t in enumerate(types)
+        if t in _EDGE_TYPES and any(isinstance(r[i], str) and r[i].startswith(edges) for r in rows)
+    }
+
+
 class CellClipper:
     """Converts cells to JSON with each one bounded by `limit` characters, counting the cells it cut.
 
@@ -89,6 +117,14 @@ class CellClipper:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.cut = 0
+        self.edge = False  # a date or timestamp was at Python's limits: maybe DuckDB's ±infinity
+
+    def dated(self, value: Any) -> Any:
+        if isinstance(value, dt.date):
+            if value.year in (1, 9999):
+                self.edge = True
+            return value.isoformat()
+        return jsonable(value)
 
     def text(self, value: str | None) -> str | None:
         if value is None or len(value) <= self.limit:
@@ -153,6 +189,8 @@ def column_converter(duckdb_type: str, clipper: CellClipper) -> Callable[[Any], 
         return _finite_float
     if (m := _DECIMAL.fullmatch(duckdb_type)) and int(m.group(1)) <= _EXACT_DECIMAL_DIGITS:
         return _short_decimal
+    if duckdb_type in _EDGE_TYPES:
+        return clipper.dated
     if duckdb_type.startswith(("TIMESTAMP", "DATE", "TIME")):
         return _iso
     return clipper.any

@@ -263,6 +263,9 @@ def test_fetch_converts_each_column_exactly_as_jsonable_would(engine: Engine) ->
 
     got = engine.fetch(EVERY_KIND_SQL, 10, 100_000)
     direct = [[jsonable(v) for v in row] for row in engine.conn.execute(EVERY_KIND_SQL).fetchall()]
+    # Except what Python cannot hold: ±infinity and intervals come back as DuckDB's own text.
+    assert direct[0][16:18] == ["9999-12-31T23:59:59.999999", "3 days, 0:00:00"]
+    direct[0][16:18] = ["infinity", "3 days"]
     assert got.rows == direct
     assert got.rows[1] == [None] * 23
     assert got.rows[0][8:11] == [12.3, 1234567890123.45, "1234567890123456.78"]  # floats only when exact
@@ -293,3 +296,40 @@ def test_a_limit_shorter_than_the_watchdog_nap_still_fires_on_time(sql_ws: SqlWo
         assert eng.fetch("SELECT 42", 1, 100).rows == [[42]]  # the finished deadline does not linger
     finally:
         eng.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT age(DATE '2024-03-01', DATE '2023-01-01')", "1 year 2 months"),
+        ("SELECT INTERVAL 1 MONTH", "1 month"),
+        ("SELECT INTERVAL '1 day' * 1000000000", "1000000000 days"),  # past timedelta's range
+        ("SELECT 'infinity'::TIMESTAMP", "infinity"),
+        ("SELECT '-infinity'::TIMESTAMP", "-infinity"),
+        ("SELECT 'infinity'::DATE", "infinity"),
+        ("SELECT '-infinity'::TIMESTAMPTZ", "-infinity"),
+        ("SELECT '2024-01-02 03:04:05.123456789'::TIMESTAMP_NS", "2024-01-02 03:04:05.123456789"),
+        ("SELECT [INTERVAL 1 MONTH, INTERVAL 2 DAY]", "[1 month, 2 days]"),
+        ("SELECT DATE '9999-12-31'", "9999-12-31"),  # a real last date stays itself
+        ("SELECT TIMESTAMP '0001-01-01 00:00:00'", "0001-01-01 00:00:00"),  # at the limit: DuckDB's text
+    ],
+)
+def test_values_python_cannot_hold_come_back_as_duckdb_text(engine: Engine, sql: str, expected: str) -> None:
+    assert engine.fetch(sql, 10, 100_000).rows == [[expected]]
+
+
+def test_a_text_column_keeps_row_order_names_and_the_other_columns(engine: Engine) -> None:
+    sql = (
+        "SELECT i AS a, INTERVAL (i) MONTH AS a, TIMESTAMP '2024-01-02 03:04:05' AS t, "
+        "CASE WHEN i = 1 THEN 'infinity'::DATE ELSE DATE '2024-01-01' END AS d "
+        "FROM range(3) r(i) ORDER BY i DESC;  "
+    )
+    got = engine.fetch(sql, 10, 100_000)
+    assert got.columns == ["a", "a", "t", "d"] and got.types == ["BIGINT", "INTERVAL", "TIMESTAMP", "DATE"]
+    assert got.rows == [
+        [2, "2 months", "2024-01-02T03:04:05", "2024-01-01"],
+        [1, "1 month", "2024-01-02T03:04:05", "infinity"],
+        [0, "00:00:00", "2024-01-02T03:04:05", "2024-01-01"],
+    ]
+    with_comment = engine.fetch("SELECT INTERVAL 2 MONTH -- trailing comment", 10, 100_000)
+    assert with_comment.rows == [["2 months"]]
