@@ -146,3 +146,9 @@ def test_describe_table_bounds_sample_and_stat_cells(svc: SqlService) -> None:
     sample = info["sample_rows"][0]
     assert all(len(json.dumps(v)) < 100 for v in sample)
     assert sample[2].startswith("[0,1,2,") and sample[2].endswith("…")
+
+
+def test_column_names_are_escaped_like_values_in_the_text_table(svc: SqlService) -> None:
+    assert text_table(["a|b", "c\nd"], [[1, 2]]).splitlines() == ["a¦b | c d", "--- | ---", "1 | 2"]
+    text = svc.run_query('SELECT 1 AS "a|b", 2 AS "c\nd"').content[0].text
+    assert text.splitlines()[1:] == ["a¦b | c d", "--- | ---", "1 | 2"]
