@@ -10,13 +10,19 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
+VALUES = (
+    "Integers outside ±(2^53-1) and DECIMALs a double would not hold exactly are strings (JavaScript clients "
+    "round larger JSON numbers); INTERVAL, TIMESTAMP_NS and ±infinity are DuckDB's text; dates ISO 8601; "
+    "blobs 'base64:…'."
+)
+
 # Rows are advertised as a plain array, their shape in words: clients validate structured content
 # against the outputSchema with jsonschema, at ~4 us per node it visits. A schema per cell made
 # validation the slowest part of a call; even `items: {"type": "array"}` cost a Python client
 # 0.4 ms per 100-row result (0.48 ms against 0.08 without it).
 Rows = Annotated[
     list[list[Any]],
-    WithJsonSchema({"type": "array", "description": "Each row is an array of values, in column order."}),
+    WithJsonSchema({"type": "array", "description": "Each row is an array of values, in column order. " + VALUES}),
 ]
 
 
@@ -59,7 +65,7 @@ class RunQueryOutput(BaseModel):
     column_types: list[str]
     rows: Rows = Field(
         description="The first rows of the result (bounded by rows and characters), each an array of values "
-        "in `columns` order."
+        "in `columns` order. " + VALUES
     )
     row_count: int = Field(description="Rows in the full result (a lower bound when row_count_exact is false).")
     row_count_exact: bool

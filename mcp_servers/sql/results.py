@@ -14,6 +14,7 @@ import json
 import math
 import re
 import secrets
+import struct
 import threading
 import uuid
 from collections import OrderedDict
@@ -26,10 +27,17 @@ RESULT_URI_PREFIX = "sql://results/"
 CELL_CHARS = 60  # a text-table cell is cut past this
 
 
+# The integers a JSON number carries exactly everywhere: JavaScript clients (IDE hosts) read
+# numbers as doubles and silently round past 2^53.
+SAFE_INT = 2**53 - 1
+
+
 def jsonable(value: Any) -> Any:
-    """A DuckDB value as plain JSON (numbers stay numbers where JSON can hold them)."""
-    if value is None or isinstance(value, bool | int | str):
+    """A DuckDB value as plain JSON (numbers stay numbers where every client reads them exactly)."""
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if -SAFE_INT <= value <= SAFE_INT else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Decimal):
@@ -55,12 +63,32 @@ _NATIVE_TYPES = frozenset(
     {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "VARCHAR"}
     | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 )
+_WIDE_INTS = frozenset({"BIGINT", "HUGEINT", "UBIGINT", "UHUGEINT"})  # may pass SAFE_INT
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*\d+\)")
 _EXACT_DECIMAL_DIGITS = 15  # any decimal of up to 15 significant digits survives float() and back
 
 
 def _finite_float(value: float | None) -> float | str | None:
     return value if value is None or math.isfinite(value) else str(value)
+
+
+_F32 = struct.Struct("f")
+
+
+def _float32(value: float | None) -> float | str | None:
+    """A short decimal that reads back as the same 32-bit float (0.1, not 0.10000000149011612): the
+    shortest one, but for subnormals (below 1.2e-38) where it may carry a digit or two more."""
+    if value is None or not math.isfinite(value):
+        return _finite_float(value)
+    for digits in range(6, 9):  # 9 significant digits always read back the same float32
+        short = float(f"{value:.{digits}g}")
+        if _F32.unpack(_F32.pack(short))[0] == value:
+            return short
+    return float(f"{value:.9g}")
+
+
+def _safe_int(value: int | None) -> int | str | None:
+    return value if value is None or -SAFE_INT <= value <= SAFE_INT else str(value)
 
 
 def _short_decimal(value: Decimal | None) -> float | None:
@@ -183,9 +211,13 @@ def column_converter(duckdb_type: str, clipper: CellClipper) -> Callable[[Any], 
     already. Converting a 100-row result cell by cell through `jsonable` cost more than running the query."""
     if duckdb_type == "VARCHAR":
         return clipper.text
+    if duckdb_type in _WIDE_INTS:
+        return _safe_int
     if duckdb_type in _NATIVE_TYPES:
         return None
-    if duckdb_type in ("FLOAT", "DOUBLE"):
+    if duckdb_type == "FLOAT":
+        return _float32
+    if duckdb_type == "DOUBLE":
         return _finite_float
     if (m := _DECIMAL.fullmatch(duckdb_type)) and int(m.group(1)) <= _EXACT_DECIMAL_DIGITS:
         return _short_decimal

@@ -333,3 +333,32 @@ def test_a_text_column_keeps_row_order_names_and_the_other_columns(engine: Engin
     ]
     with_comment = engine.fetch("SELECT INTERVAL 2 MONTH -- trailing comment", 10, 100_000)
     assert with_comment.rows == [["2 months"]]
+
+
+def test_integers_past_2_pow_53_are_strings_and_floats_are_short(engine: Engine) -> None:
+    sql = (
+        "SELECT 9007199254740991::BIGINT, 9007199254740992::BIGINT, -9007199254740993::BIGINT, "
+        "18446744073709551615::UBIGINT, 170141183460469231731687303715884105727::HUGEINT, "
+        "340282366920938463463374607431768211455::UHUGEINT, [9007199254740993, 1]::BIGINT[], "
+        "{'n': 9007199254740993::HUGEINT}, 0.1::FLOAT, 16777216::FLOAT, 'inf'::FLOAT, 0.1::DOUBLE"
+    )
+    got = engine.fetch(sql, 10, 100_000)
+    assert got.rows == [
+        [
+            9007199254740991,
+            "9007199254740992",
+            "-9007199254740993",
+            "18446744073709551615",
+            "170141183460469231731687303715884105727",
+            "340282366920938463463374607431768211455",
+            ["9007199254740993", 1],
+            {"n": "9007199254740993"},
+            0.1,
+            16777216.0,
+            "inf",
+            0.1,
+        ]
+    ]
+    from mcp_servers.sql.models import RunQueryOutput
+
+    assert "2^53" in json.dumps(RunQueryOutput.model_json_schema())
