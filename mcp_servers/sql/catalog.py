@@ -32,8 +32,10 @@ class Table:
         return self.name if self.schema == "main" else f"{self.schema}.{self.name}"
 
     @property
-    def spellings(self) -> tuple[str, ...]:
-        return (self.display, f"{self.schema}.{self.name}", f"{self.database}.{self.schema}.{self.name}")
+    def spelled(self) -> tuple[tuple[str, ...], ...]:
+        """Ways to name it: as list_tables shows it (one part), schema.name, database.schema.name
+        (a part may hold dots or quotes itself)."""
+        return ((self.display,), (self.schema, self.name), (self.database, self.schema, self.name))
 
     @property
     def ref(self) -> str:
@@ -49,15 +51,49 @@ def tables(engine: Engine) -> list[Table]:
     return [Table(*r) for r in rows]
 
 
+def _parts(name: str) -> tuple[str, ...] | None:
+    """A dotted SQL name split into its parts, double-quoted ones unquoted ('""' is a quote); None
+    when a quote is left open."""
+    parts: list[str] = []
+    buf: list[str] = []
+    i = 0
+    while i < len(name):
+        if name[i] == '"':
+            end = name.find('"', i + 1)
+            while end >= 0 and name[end + 1 : end + 2] == '"':
+                end = name.find('"', end + 2)
+            if end < 0:
+                return None
+            buf.append(name[i + 1 : end].replace('""', '"'))
+            i = end + 1
+        elif name[i] == ".":
+            parts.append("".join(buf))
+            buf = []
+            i += 1
+        else:
+            buf.append(name[i])
+            i += 1
+    return (*parts, "".join(buf))
+
+
 def resolve(engine: Engine, name: str) -> Table:
-    """The catalog entry a user-given name means (exact, then case-insensitive), or a helpful error."""
+    """The catalog entry a user-given name means, or a helpful error.
+
+    The name is tried as written (quo"te), then as SQL ("quo""te", "main"."t"), then with its quotes
+    dropped; each exact, then case-insensitive, and the first reading that names one table wins."""
     known = tables(engine)
-    wanted = name.strip().replace('"', "")
+    raw = name.strip()
+    parsed = _parts(raw)
+    readings = [(raw,), parsed, tuple(raw.replace('"', "").split("."))]
     for fold in (str, str.lower):
-        hits = [t for t in known if fold(wanted) in {fold(f) for f in t.spellings}]
-        if len(hits) == 1:
-            return hits[0]
-    close = nearest(wanted.split(".")[-1], [t.display for t in known])
+        for reading in readings:
+            if reading is None:
+                continue
+            wanted = tuple(map(fold, reading))
+            hits = [t for t in known if wanted in {tuple(map(fold, sp)) for sp in t.spelled}]
+            if len(hits) == 1:
+                return hits[0]
+    close = nearest(raw.replace('"', "").split(".")[-1], [t.display for t in known])
     hint = f"did you mean {', '.join(close)}?" if close else "list_tables() shows every table"
     raise SqlError(f"no table or view named {name!r}", fix=hint)
 

@@ -152,3 +152,40 @@ def test_column_names_are_escaped_like_values_in_the_text_table(svc: SqlService)
     assert text_table(["a|b", "c\nd"], [[1, 2]]).splitlines() == ["a¦b | c d", "--- | ---", "1 | 2"]
     text = svc.run_query('SELECT 1 AS "a|b", 2 AS "c\nd"').content[0].text
     assert text.splitlines()[1:] == ["a¦b | c d", "--- | ---", "1 | 2"]
+
+
+def test_describe_table_finds_names_with_quotes_dots_and_schemas(tmp_path: Path) -> None:
+    db = tmp_path / "names.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(
+        'CREATE TABLE "quo""te"(x INT); CREATE TABLE quote(y INT); CREATE TABLE "my.table"(z INT); '
+        'CREATE SCHEMA s; CREATE TABLE s.orders(w INT); CREATE TABLE "Mixed"(v INT)'
+    )
+    con.close()
+    service = SqlService(SqlSettings(db=db))
+    try:
+        listed = {t["name"] for t in service.list_tables().structured_content["tables"]}
+        assert {'quo"te', "quote", "my.table", "s.orders", "Mixed"} <= listed
+        expected = {
+            'quo"te': 'quo"te',
+            '"quo""te"': 'quo"te',
+            'main."quo""te"': 'quo"te',
+            "quote": "quote",
+            '"quote"': "quote",
+            "my.table": "my.table",
+            '"my.table"': "my.table",
+            "s.orders": "s.orders",
+            '"s"."orders"': "s.orders",
+            "S.ORDERS": "s.orders",
+            "mixed": "Mixed",
+            "main.customers_nope": None,
+        }
+        for name, table in expected.items():
+            got = service.describe_table(name)
+            if table is None:
+                assert got.is_error
+            else:
+                assert not got.is_error, (name, got.content[0].text)
+                assert got.structured_content["table"] == table, name
+    finally:
+        service.engine.close()
