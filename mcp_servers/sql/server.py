@@ -20,7 +20,9 @@ from typing import Annotated, Any
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from mcp_servers.sql import catalog, prompts
@@ -117,7 +119,11 @@ def _register_resources(server: MCPServer, svc: SqlService, run: EngineCall) -> 
         description="A stored run_query result by query_id, in pages (page=1, 2, ...), as JSON.",
         mime_type="application/json",
     )
-    def query_result(query_id: str, page: int = 1) -> str:
+    def query_result(query_id: str, page: str = "1") -> str:
+        # `page` is taken as text: typed int, the SDK would refuse 'abc' itself, as an internal error
+        # with a traceback on stderr, before this handler could say what is wrong.
+        if not (page.isascii() and page.isdigit() and int(page) >= 1):
+            raise ResourceError(f"page must be a positive integer (got {page!r})")
         try:
             return json.dumps(svc.read_result(query_id, int(page)), ensure_ascii=False)
         except KeyError as exc:
@@ -126,14 +132,29 @@ def _register_resources(server: MCPServer, svc: SqlService, run: EngineCall) -> 
             raise ResourceError(str(exc)) from None
 
 
+class _Prompt(Prompt):
+    """A prompt whose missing arguments are the client's error, named: the SDK's own check raises a
+    plain ValueError, which reaches the client as "Internal server error" and stderr as a traceback."""
+
+    async def render(self, arguments: dict[str, Any] | None, context: Any) -> Any:
+        missing = [a.name for a in self.arguments or () if a.required and not (arguments or {}).get(a.name)]
+        if missing:
+            raise MCPError(INVALID_PARAMS, f"{', '.join(missing)} is required")
+        return await super().render(arguments, context)
+
+
 def _register_prompts(server: MCPServer, svc: SqlService, run: EngineCall) -> None:
-    @server.prompt(
-        name="text_to_sql",
-        title="Text to SQL (DuckDB)",
-        description="Turn a question into one DuckDB query: dialect notes, the relevant schema, examples.",
-    )
     async def text_to_sql(question: str) -> str:
         return await run(prompts.text_to_sql, svc.engine, question)
+
+    server.add_prompt(
+        _Prompt.from_function(
+            text_to_sql,
+            name="text_to_sql",
+            title="Text to SQL (DuckDB)",
+            description="Turn a question into one DuckDB query: dialect notes, the relevant schema, examples.",
+        )
+    )
 
 
 def build_server(settings: Settings, *, inline: bool = False) -> MCPServer[Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 from mcp import Client
+from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
 from tests.sql.conftest import SqlWorkspace, stdio_params
@@ -186,3 +187,28 @@ async def test_a_missing_database_fails_fast_with_one_clear_line(tmp_path: Path)
     assert proc.returncode != 0
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+@pytest.mark.timeout(120)
+async def test_bad_pages_and_a_missing_question_are_clear_errors_without_tracebacks(
+    sql_ws: SqlWorkspace, tmp_path: Path
+) -> None:
+    errlog_path = tmp_path / "stderr.txt"
+    with errlog_path.open("w", encoding="utf-8") as errlog:
+        async with Client(stdio_client(stdio_params(sql_ws), errlog=errlog), read_timeout_seconds=60) as c:
+            r = await c.call_tool("run_query", {"sql": "SELECT id FROM customers ORDER BY id", "max_rows": 5})
+            qid = r.structured_content["query_id"]
+            for page in ("abc", "1.5", "1e3", "", "0", "-1"):
+                with pytest.raises(MCPError) as err:
+                    await c.read_resource(f"sql://results/{qid}?page={page}")
+                assert f"page must be a positive integer (got {page!r})" in str(err.value)
+            first = json.loads((await c.read_resource(f"sql://results/{qid}?page=1")).contents[0].text)
+            assert first["first_row"] == 1
+            with pytest.raises(MCPError, match="does not exist"):
+                await c.read_resource(f"sql://results/{qid}?page=99")
+            with pytest.raises(MCPError, match="question is required"):
+                await c.get_prompt("text_to_sql", {})
+            (prompt,) = (await c.list_prompts()).prompts
+            assert [(a.name, a.required) for a in prompt.arguments] == [("question", True)]
+    stderr = errlog_path.read_text(encoding="utf-8")
+    assert "Traceback" not in stderr and "Error creating resource" not in stderr, stderr[:3000]
