@@ -535,9 +535,9 @@ def ingest(
         for n, path in enumerate(files, start=1):
             source = source_name(path, workspace)
             seen.add(source)
-            try:
-                data = path.read_bytes()
+            try:  # stat first: a save after it moves the mtime, so the freshness check re-reads the file
                 mtime = path.stat().st_mtime
+                data = path.read_bytes()
             except OSError as exc:
                 report.failed.append((source, f"unreadable: {exc.strerror or exc}"))
                 continue

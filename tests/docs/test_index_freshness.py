@@ -216,3 +216,27 @@ def test_a_refresh_blocked_by_a_running_ingest_waits_for_it_instead_of_spinning(
 
     ingest(settings_for(ws))  # that other ingest finishes and publishes
     assert refresher.check().state == "current"
+
+
+def test_a_file_saved_just_after_ingest_read_it_is_not_taken_for_current(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guide = ws / "docs" / "guide.md"
+    real_read = Path.read_bytes
+    saved: list[Path] = []
+
+    def read_then_save(path: Path) -> bytes:
+        data = real_read(path)
+        if path.name == guide.name and not saved:  # an editor's save lands right after the read,
+            guide.write_text(data.decode().replace("zebra", "okapi"), encoding="utf-8")  # same size
+            later = guide.stat().st_mtime + 5
+            os.utime(guide, (later, later))
+            saved.append(path)
+        return data
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "read_bytes", read_then_save)
+        ingest(settings_for(ws))
+    assert saved
+
+    assert _refresher(ws).check().drift.changed == ("docs/guide.md",)
