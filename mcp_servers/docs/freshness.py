@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from mcp_servers.docs.ingest import IngestReport, content_hash, ingest, scan, source_name
+from mcp_servers.docs.ingest import IngestReport, content_hash, ingest, scan
 from mcp_servers.docs.search import Generation, IndexHandle
 from sleuth.config import Settings
 from sleuth.errors import SleuthError
@@ -183,8 +183,7 @@ class Refresher:
         changed: list[str] = []
         seen: set[str] = set()
         marks: set[tuple[str, int, float]] = set()
-        for path in scan(built.docs.paths, IngestReport()):
-            source = source_name(path, workspace)
+        for source, path in scan(built.docs.paths, workspace, IngestReport()):
             seen.add(source)
             sig = _signature(path)
             if sig is None or self._unindexable.get(source, (None, ""))[0] == sig:

@@ -109,44 +109,59 @@ def source_id(source: str) -> str:
 
 
 def source_name(path: Path, workspace: Path) -> str:
-    """A file's name in the index: relative to the (resolved) workspace when inside it, else absolute."""
-    text, base = path.as_posix(), workspace.as_posix().rstrip("/") + "/"
-    return text[len(base) :] if text.startswith(base) else text
+    """A path's name in the index: relative to the (resolved) workspace when inside it, else absolute."""
+    return path.relative_to(workspace).as_posix() if path.is_relative_to(workspace) else path.as_posix()
 
 
-def scan(paths: Iterable[Path], report: IngestReport) -> list[Path]:
-    """Supported files under `paths` (hidden folders skipped), sorted; bad paths go to the report."""
-    found: dict[Path, None] = {}
-    for root in paths:
+def _root_name(root: Path, workspace: Path) -> str:
+    """A configured path's name: as configured (a symlinked `docs` stays `docs`, so path_prefix
+    filters match what the user wrote), or where it leads when only that is inside the workspace."""
+    if root.is_relative_to(workspace):
+        return source_name(root, workspace)
+    return source_name(root.resolve(), workspace)
+
+
+def scan(paths: Iterable[Path], workspace: Path, report: IngestReport) -> list[tuple[str, Path]]:
+    """Supported files under `paths` (hidden entries and links to folders skipped) as (source
+    name, path), sorted by name; bad paths go to the report. A file reached through two
+    configured paths (one inside the other, or a link to it) is listed once, by the first."""
+    found: dict[str, tuple[str, Path]] = {}  # where the file really is -> (name, path)
+    for configured in paths:
+        root = Path(os.path.abspath(configured))
         if not root.exists():
-            report.failed.append((str(root), "does not exist"))
+            report.failed.append((str(configured), "does not exist"))
         elif root.is_file():
             if file_type(root) is None:
-                report.failed.append((str(root), f"unsupported file type {root.suffix or '(none)'}"))
+                report.failed.append((str(configured), f"unsupported file type {root.suffix or '(none)'}"))
             else:
-                found[root.resolve()] = None
+                found.setdefault(str(root.resolve()), (_root_name(root, workspace), root))
         else:
-            found.update(dict.fromkeys(_files_under(root.resolve())))
-    return sorted(found)
+            name, real = _root_name(root, workspace), str(root.resolve())
+            prefix = "" if name == "." else name + "/"  # "." is the workspace itself
+            for rel, path in _files_under(root):
+                found.setdefault(f"{real}/{rel}", (prefix + rel, path))
+    return sorted(found.values())
 
 
-def _files_under(base: Path) -> Iterator[Path]:
-    """Supported files in the folder tree (hidden entries and links to folders skipped; unreadable
-    folders too). Directory entries know their type, so a regular file costs no stat call: the
-    freshness check walks the whole tree every 30 s, and stats only what it compares."""
-    folders = [str(base)]
+def _files_under(base: Path) -> Iterator[tuple[str, Path]]:
+    """Supported files in the folder tree, as (path relative to `base`, path); hidden entries and
+    links to folders skipped (so a link loop is never followed), unreadable folders too. Directory
+    entries know their type, so a regular file costs no stat call: the freshness check walks the
+    whole tree every 30 s, and stats only what it compares."""
+    folders = [(str(base), "")]
     while folders:
+        folder, prefix = folders.pop()
         try:
-            entries = list(os.scandir(folders.pop()))
+            entries = list(os.scandir(folder))
         except OSError:
             continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
+                folders.append((entry.path, prefix + entry.name + "/"))
             elif file_type(path := Path(entry.path)) is not None and entry.is_file():
-                yield path
+                yield prefix + entry.name, path
 
 
 @dataclass
@@ -519,7 +534,8 @@ def ingest(
     index_dir = settings.index_dir
     with layout.ingest_lock(index_dir):
         layout.prune(index_dir)
-        files = scan(settings.docs.paths, report)
+        workspace = settings.workspace.resolve()
+        files = scan(settings.docs.paths, workspace, report)
         if progress is not None:
             progress("scan", len(files), len(files))
         prev = _load_previous(index_dir)
@@ -531,9 +547,7 @@ def ingest(
         chunks, sources = _Columns(CHUNK_COLUMNS), _Columns(SOURCE_COLUMNS)
         unchanged: list[str] = []
         seen: set[str] = set()
-        workspace = settings.workspace.resolve()
-        for n, path in enumerate(files, start=1):
-            source = source_name(path, workspace)
+        for n, (source, path) in enumerate(files, start=1):
             seen.add(source)
             try:  # stat first: a save after it moves the mtime, so the freshness check re-reads the file
                 mtime = path.stat().st_mtime

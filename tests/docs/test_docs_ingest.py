@@ -18,6 +18,8 @@ from mcp_servers.docs.ingest import ingest
 from mcp_servers.docs.parsers import parse_markdown
 from mcp_servers.docs.server import DocsService
 
+CORPUS = ["docs/guide.md", "docs/notes.txt", "docs/policy.docx", "docs/report.pdf", "docs/sub/page.html"]
+
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
@@ -115,6 +117,25 @@ def test_corrupt_and_unreadable_files_are_reported_by_name_and_skipped(ws: Path)
     assert set(failed) == {"docs/broken.pdf", "docs/empty.docx", "docs/binary.txt", "docs/blank.pdf"}
     assert "pdf" in failed["docs/broken.pdf"] and "no extractable text" in failed["docs/blank.pdf"]
     assert report.ok and len(report.new) == 5
+
+
+def test_a_symlinked_docs_folder_is_named_as_configured_and_its_link_loops_are_not_followed(tmp_path: Path) -> None:
+    elsewhere = make_corpus(tmp_path / "elsewhere")
+    (elsewhere / "sub" / "loop").symlink_to(elsewhere, target_is_directory=True)  # a cycle back to the top
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "docs").symlink_to(elsewhere, target_is_directory=True)
+    settings = settings_for(ws, paths=[str(ws / "docs"), str(ws / "docs" / "sub")])  # overlapping: listed once
+
+    report = ingest(settings)
+
+    assert sorted(report.new) == CORPUS and not report.failed
+    service = DocsService(settings)
+    assert [p["source"] for p in service.search("lighthouse plan", 5, "docs/sub/", mode="bm25")["passages"]] == [
+        "docs/sub/page.html"
+    ]
+    assert service.search("zebra stripes", 1, "docs", mode="bm25")["passages"][0]["source"] == "docs/guide.md"
+    assert service.refresher.check().state == "current"  # the freshness check names the files alike
 
 
 def test_cli_ingest_exit_codes_and_summary(ws: Path, tmp_path: Path) -> None:
