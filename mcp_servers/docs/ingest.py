@@ -164,6 +164,12 @@ def _files_under(base: Path) -> Iterator[tuple[str, Path]]:
                 yield prefix + entry.name, path
 
 
+def _path_names(paths: Iterable[str | Path], workspace: str) -> list[str]:
+    """Configured paths as two ingests compare them: workspace-relative when inside it, so a
+    copied or moved workspace has the same paths."""
+    return [source_name(Path(os.path.abspath(p)), Path(workspace)) for p in paths]
+
+
 @dataclass
 class _Previous:
     """The live generation, as far as an incremental ingest needs it."""
@@ -544,6 +550,10 @@ def ingest(
             and prev.manifest.get("chunk_overlap") == settings.docs.chunk_overlap
             and prev.manifest.get("analyzer") == ANALYZER
         )
+        # An index from before the manifest recorded its workspace was built in this one.
+        same_paths = prev is not None and _path_names(
+            prev.manifest.get("paths", []), prev.manifest.get("workspace", str(workspace))
+        ) == _path_names(settings.docs.paths, str(workspace))
         chunks, sources = _Columns(CHUNK_COLUMNS), _Columns(SOURCE_COLUMNS)
         unchanged: list[str] = []
         seen: set[str] = set()
@@ -576,6 +586,7 @@ def ingest(
         if (
             prev is not None
             and same_params
+            and same_paths  # else the manifest must name the new paths, for the freshness check to watch
             and not report.new
             and not report.changed
             and not report.deleted

@@ -240,3 +240,25 @@ def test_a_file_saved_just_after_ingest_read_it_is_not_taken_for_current(
     assert saved
 
     assert _refresher(ws).check().drift.changed == ("docs/guide.md",)
+
+
+def test_a_newly_configured_path_is_published_so_the_server_watches_it(ws: Path) -> None:
+    first = ingest(settings_for(ws)).generation
+    extra = ws / "extra"
+    extra.mkdir()  # empty for now: nothing to index there, but the paths changed
+    widened = settings_for(ws, paths=[str(ws / "docs"), str(extra)])
+
+    report = ingest(widened)
+
+    assert not report.up_to_date and report.generation != first
+    refresher = _refresher(ws)  # the server's own settings name docs/ only
+    gen = refresher.handle.get()
+    assert gen is not None and gen.manifest["paths"] == [str(ws / "docs"), str(extra)]
+    (extra / "heron.md").write_text("# Heron\n\nThe heron count was nine.\n", encoding="utf-8")
+    assert refresher.check().drift.added == ("extra/heron.md",)
+
+    assert ingest(widened).new == ["extra/heron.md"]
+    assert ingest(widened).up_to_date  # the same paths again: nothing to do
+    copy = ws.parent / f"{ws.name}-moved"
+    shutil.copytree(ws, copy)
+    assert ingest(settings_for(copy, paths=[str(copy / "docs"), str(copy / "extra")])).up_to_date  # the same paths
