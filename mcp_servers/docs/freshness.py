@@ -116,7 +116,7 @@ class Refresher:
     `check()` is a stat walk (plus a hash of any file whose size or mtime moved), cheap enough for
     a `list_sources` call. The thread runs one check at start, then one every `interval_s` (0: only
     when `check()` finds drift), and at most one ingest at a time. A refresh that failed or could
-    not publish anything (every file gone, `sleuth ingest` running, the disk full) is not retried
+    not publish anything (every path gone, `sleuth ingest` running, the disk full) is not retried
     until the drift changes or another ingest publishes, so it costs one attempt, not one per check.
     """
 
@@ -243,7 +243,7 @@ class Refresher:
         self._unindexable = {source: (_signature(workspace / source), why) for source, why in report.failed}
         published = report.generation is not None and report.generation != gen.name
         self._given_up = None if published else drift
-        self._why_not = "" if published else "nothing that changed could be indexed"
+        self._why_not = "" if published else report.refused or "nothing that changed could be indexed"
         log.info(
             "index refreshed" if published else "index refresh published nothing",
             generation=report.generation,

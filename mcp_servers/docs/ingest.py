@@ -6,6 +6,10 @@ previous index serving. Unchanged files (same bytes) keep their chunks, citation
 analysed BM25 terms, and the previous chunk database is updated in place rather than written
 again; changed files are re-chunked; files no longer under the configured paths are dropped; a
 file that cannot be read is reported by name and skipped.
+
+When nothing under the paths can be indexed any more, the result is an empty index, not the old
+one: serving it would cite files that are gone. An empty index is only refused where it is more
+likely a mistake than the truth (see `_refusal`); the previous index then keeps serving.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ CREATE TABLE chunks (
 
 @dataclass
 class IngestReport:
-    """What an ingest did; `ok` is False when nothing at all could be indexed."""
+    """What an ingest did; `ok` is False when it published nothing (`refused` says why)."""
 
     generation: str | None = None
     new: list[str] = field(default_factory=list)
@@ -88,10 +92,11 @@ class IngestReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     bytes_read: int = 0
+    refused: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.chunks > 0
+        return self.generation is not None
 
 
 def citation_id(source: str, ordinal: int, content_hash: str) -> str:
@@ -609,12 +614,31 @@ def ingest(
         prev_rows = _order(chunks)
         report.sources, report.chunks = len(sources) + (len(unchanged) if lean else 0), len(chunks)
         if not report.chunks:
-            report.seconds = time.perf_counter() - started
-            return report
+            report.refused = _refusal(prev, same_paths, settings.docs.paths)
+            if report.refused is not None:
+                log.warning("nothing indexed; the previous index, if any, is unchanged", why=report.refused)
+                report.seconds = time.perf_counter() - started
+                return report
+            log.warning("the index is empty: none of the configured files could be indexed", removed=report.deleted)
         _publish(settings, prev, chunks, prev_rows, sources, deleted, report, progress, embedding_cache)
     report.seconds = time.perf_counter() - started
     log.info("ingest done", generation=report.generation, chunks=report.chunks, seconds=round(report.seconds, 2))
     return report
+
+
+def _refusal(prev: _Previous | None, same_paths: bool, paths: list[Path]) -> str | None:
+    """Why an ingest that found nothing to index publishes nothing, or None: publish the empty
+    index. It is refused for a first ingest, for other paths than the live index's (`sleuth
+    ingest PATH` with a wrong PATH must not wipe it) and when none of the paths exists (a typo, a
+    moved folder, an unmounted drive); only the same, existing paths emptied are taken as true."""
+    if prev is None:
+        return "no file under the configured paths could be indexed"
+    if not same_paths:
+        return "no file under the new paths could be indexed; the index of the previous ones is kept"
+    if not any(p.exists() for p in paths):
+        shown = ", ".join(map(str, paths))
+        return f"none of the index's paths exists ({shown}); restore them or change docs.paths"
+    return None
 
 
 def _model_path(settings: Settings) -> str | None:

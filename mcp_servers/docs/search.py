@@ -22,6 +22,7 @@ import numpy as np
 
 from mcp_servers.docs import layout
 from mcp_servers.docs.analysis import ANALYZER, analyze
+from mcp_servers.docs.ingest import source_name
 from mcp_servers.docs.parsers import SUFFIX_TYPES
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -166,6 +167,16 @@ def _map(path: Path) -> mmap.mmap | None:
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
+def _empty_note(manifest: dict[str, Any]) -> str:
+    """Why a search of an empty index finds nothing (its files were deleted or cannot be read)."""
+    ws = manifest.get("workspace")
+    shown = ", ".join(source_name(Path(p), Path(ws)) if ws else p for p in manifest.get("paths", []))
+    return (
+        f"the index is empty: none of the configured files could be indexed (paths: {shown}); "
+        "list_sources names any it skipped"
+    )
+
+
 def normalize_file_type(value: str) -> str:
     """Accept 'pdf', '.pdf', 'PDF', 'md', 'markdown', ... and return the index's type name."""
     v = value.strip().lower()
@@ -213,6 +224,8 @@ def rank(
     embed_query: Callable[[str], np.ndarray] | None,
 ) -> Ranking:
     """Top-k rows for `query` in `mode`; hybrid falls back to BM25 (with a note) without vectors."""
+    if gen.n_rows == 0:
+        return Ranking([], mode, _empty_note(gen.manifest))
     if mask is not None and not mask.any():
         return Ranking([], mode, "no indexed passage matches the filters")
     if mode == "bm25":

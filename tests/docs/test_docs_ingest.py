@@ -170,6 +170,28 @@ def test_cli_ingest_prints_file_names_and_reasons_verbatim_not_as_markup(tmp_pat
     assert DocsService(settings_for(tmp_path)).search("indexed anyway", 1, mode="bm25")["passages"]
 
 
+def test_nothing_left_to_index_publishes_an_empty_index_only_for_the_same_existing_paths(ws: Path) -> None:
+    index_dir = ws / ".sleuth" / "index"
+    (ws / "empty").mkdir()
+    first = ingest(settings_for(ws, paths=[str(ws / "empty")]))  # a first ingest: there is nothing to replace
+    assert not first.ok and "no file under the configured paths" in (first.refused or "")
+    assert layout.read_current(index_dir) is None
+    built = ingest(settings_for(ws)).generation
+    other = ingest(settings_for(ws, paths=[str(ws / "empty")]))  # another folder, say a wrong PATH: keep the index
+    assert not other.ok and "new paths" in (other.refused or "")
+    assert layout.read_current(index_dir) == built
+
+    for path in (ws / "docs").rglob("*.*"):  # the same folder, emptied: the deleted files must go
+        path.unlink()
+    emptied = subprocess.run([SLEUTH, "ingest", "--workspace", str(ws)], capture_output=True, text=True, timeout=120)
+
+    assert emptied.returncode == 0 and "Traceback" not in emptied.stderr, emptied.stderr
+    assert "the index is empty" in emptied.stderr and "0 chunks" in emptied.stderr and "5 removed" in emptied.stderr
+    assert layout.read_current(index_dir) not in (None, built)
+    result = DocsService(settings_for(ws)).search("zebra stripes", 3, mode="bm25")
+    assert result["passages"] == [] and result["note"].startswith("the index is empty")
+
+
 def test_ctrl_c_or_sigkill_mid_ingest_leaves_the_previous_index_serving(ws: Path) -> None:
     first = ingest(settings_for(ws))
     big = ws / "docs" / "bulk"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from docs_testkit import make_corpus, settings_for, stdio_params
 from mcp import Client
+from mcp.server.mcpserver.exceptions import ToolError
 
 from mcp_servers.docs import freshness, layout
 from mcp_servers.docs.freshness import Refresher
@@ -185,19 +186,41 @@ def test_a_file_that_cannot_be_indexed_costs_one_refresh_not_one_per_check(ws: P
     assert len(ingest_calls) == 2
 
 
-def test_docs_that_are_gone_leave_the_index_serving_and_say_so(ws: Path, ingest_calls: list[Any]) -> None:
+def test_docs_that_were_all_deleted_leave_an_empty_index_that_cites_none_of_them(
+    ws: Path, ingest_calls: list[Any]
+) -> None:
+    ingest(settings_for(ws))
+    service = DocsService(settings_for(ws))
+    old_id = service.search("zebra stripes", 1, mode="bm25")["passages"][0]["citation_id"]
+    for path in sorted((ws / "docs").rglob("*"), reverse=True):  # the folder itself stays
+        path.rmdir() if path.is_dir() else path.unlink()
+
+    service.refresher.step()
+    service.refresher.step()
+
+    assert len(ingest_calls) == 1
+    assert service.refresher.check().state == "current"
+    assert service.sources().sources == []
+    for mode in ("bm25", "hybrid"):
+        result = service.search("zebra stripes", 5, "docs/", mode=mode)  # type: ignore[arg-type]
+        assert result["passages"] == []
+        assert result["note"].startswith("the index is empty") and "(paths: docs)" in result["note"]
+    with pytest.raises(ToolError, match="not in the current index"):
+        service.passage(old_id, 100)
+
+
+def test_a_docs_folder_that_is_gone_leaves_the_index_serving_and_says_so(ws: Path, ingest_calls: list[Any]) -> None:
     first = ingest(settings_for(ws)).generation
     refresher = _refresher(ws)
-    for path in sorted((ws / "docs").rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
+    shutil.rmtree(ws / "docs")  # moved, or on a drive that is not mounted: more likely than meant
 
     refresher.step()
     refresher.step()
     after = refresher.check()
-    assert len(ingest_calls) == 1  # an empty index is never published, and not retried either
+    assert len(ingest_calls) == 1  # not published, and not retried either
     assert refresher.handle.get().name == first  # type: ignore[union-attr]
     assert after.state == "stale" and len(after.drift.removed) == 5
-    assert "could not bring it up to date" in (after.note or "")
+    assert "could not bring it up to date (none of the index's paths exists" in (after.note or "")
 
 
 def test_a_refresh_blocked_by_a_running_ingest_waits_for_it_instead_of_spinning(
