@@ -105,8 +105,7 @@ def test_stdin_from_the_null_device_ends_the_server_instead_of_hanging() -> None
     proc = subprocess.run(
         [sys.executable, str(SERVER)],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         timeout=30,
     )
     assert proc.returncode == 0, proc.stderr.decode()
