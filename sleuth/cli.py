@@ -54,6 +54,21 @@ class Client(StrEnum):
     cursor = "cursor"
 
 
+# How the command line sets each settings key it can set: an invalid value's error names this.
+FLAGS: dict[tuple[str, ...], str] = {
+    ("agent", "model"): "flag --model",
+    ("agent", "grader_model"): "flag --grader-model",
+    ("sql", "db"): "flag --db",
+    ("sql", "data_dirs"): "flag --data",
+    ("sql", "read_write"): "flag --read-write",
+    ("sql", "timeout_s"): "flag --timeout",
+    ("files", "roots"): "flag --root",
+    ("files", "allow_write"): "flag --allow-write",
+    ("docs", "paths"): "arguments PATHS",
+    ("docs", "embeddings"): "flag --embeddings/--no-embeddings",
+}
+
+
 def _settings(workspace: Path | None, log_level: str | None, overrides: dict[str, Any] | None = None) -> Settings:
     """Load settings with CLI flags as the highest-precedence source, then set up logging."""
     from sleuth.config import load_settings
@@ -62,7 +77,7 @@ def _settings(workspace: Path | None, log_level: str | None, overrides: dict[str
     over: dict[str, Any] = {k: v for k, v in (overrides or {}).items() if v not in (None, {}, [])}
     if log_level is not None:
         over["log_level"] = log_level
-    settings = load_settings(workspace, over)
+    settings = load_settings(workspace, over, flags=FLAGS)
     configure_logging(settings.log_level, settings.logs_dir)
     return settings
 

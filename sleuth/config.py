@@ -301,8 +301,11 @@ def load_settings(
     workspace: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    flags: Mapping[tuple[str, ...], str] | None = None,
 ) -> Settings:
-    """Load settings for a workspace. `overrides` are CLI flags as a nested dict (highest precedence)."""
+    """Load settings for a workspace. `overrides` are CLI flags as a nested dict (highest precedence);
+    `flags` names the command-line flag of a key where it is not "--" plus the key's parts, so an
+    error names the flag the user actually typed."""
     environ = os.environ if environ is None else environ
     ws = find_workspace(workspace, environ)
     toml_path = ws / CONFIG_FILE
@@ -312,7 +315,7 @@ def load_settings(
         origin.setdefault(loc, f"file {toml_path}")
     over_tree = dict(overrides or {})
     for loc in _flatten(over_tree):
-        origin[loc] = "command-line flag --" + "-".join(loc).replace("_", "-")
+        origin[loc] = "command-line " + (flags or {}).get(loc, "flag --" + "-".join(loc).replace("_", "-"))
     merged = _deep_merge(_deep_merge(file_tree, env_tree), over_tree)
     if "workspace" in file_tree:
         raise ConfigError(
@@ -334,10 +337,12 @@ def check_paths(settings: Settings) -> list[ConfigError]:
         if not p.exists():
             problems.append(ConfigError(f"docs.paths: {p} does not exist", fix="create it or edit docs.paths"))
     if settings.sql.db is not None and not settings.sql.db.is_file():
-        problems.append(ConfigError(f"sql.db: {settings.sql.db} does not exist", fix="create it or edit sql.db"))
+        what = "is a folder, not a DuckDB file" if settings.sql.db.is_dir() else "does not exist"
+        problems.append(ConfigError(f"sql.db: {settings.sql.db} {what}", fix="create it or edit sql.db"))
     for p in settings.sql.data_dirs:
         if not p.is_dir():
-            problems.append(ConfigError(f"sql.data_dirs: {p} is not a folder", fix="edit sql.data_dirs"))
+            what = "is a file, not a folder" if p.exists() else "does not exist"
+            problems.append(ConfigError(f"sql.data_dirs: {p} {what}", fix="edit sql.data_dirs"))
     for p in settings.files.roots:
         if not p.is_dir():
             problems.append(ConfigError(f"files.roots: {p} is not a folder", fix="edit files.roots"))

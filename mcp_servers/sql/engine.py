@@ -217,6 +217,10 @@ class Engine:
         if s.db is None and not s.data_dirs:
             raise SleuthError("the SQL server has no database", fix="pass --db FILE.duckdb and/or --data DIR")
         for d in s.data_dirs:
+            if Path(d).exists() and not Path(d).is_dir():
+                raise SleuthError(
+                    f"data folder {d} is a file, not a folder", fix="pass --data with the folder holding it"
+                )
             if not Path(d).is_dir():
                 raise SleuthError(f"data folder {d} does not exist", fix="pass --data with an existing folder")
         config = {
@@ -226,6 +230,8 @@ class Engine:
         }
         if s.db is None:
             return duckdb.connect(":memory:", config=config)
+        if Path(s.db).is_dir():
+            raise SleuthError(f"database {s.db} is a folder, not a DuckDB file", fix="pass --db with the DuckDB file")
         if not Path(s.db).is_file():
             raise SleuthError(f"database file {s.db} does not exist", fix="pass --db with an existing DuckDB file")
         try:

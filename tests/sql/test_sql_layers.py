@@ -362,3 +362,45 @@ def test_integers_past_2_pow_53_are_strings_and_floats_are_short(engine: Engine)
     from mcp_servers.sql.models import RunQueryOutput
 
     assert "2^53" in json.dumps(RunQueryOutput.model_json_schema())
+
+
+def test_a_folder_as_database_and_a_file_as_data_folder_are_named_for_what_they_are(tmp_path: Path) -> None:
+    from sleuth.errors import SleuthError
+
+    with pytest.raises(SleuthError, match="is a folder, not a DuckDB file"):
+        Engine(SqlSettings(db=tmp_path))
+    data_file = tmp_path / "sales.csv"
+    data_file.write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(SleuthError, match="is a file, not a folder"):
+        Engine(SqlSettings(data_dirs=[data_file]))
+    with pytest.raises(SleuthError, match="does not exist"):
+        Engine(SqlSettings(data_dirs=[tmp_path / "nope"]))
+
+
+def test_a_bad_serve_flag_value_names_the_flag_that_exists(tmp_path: Path) -> None:
+    import subprocess
+
+    import typer.main
+    from sleuth_testkit import SLEUTH
+
+    from sleuth import cli
+
+    proc = subprocess.run(
+        [str(SLEUTH), "serve", "sql", "--workspace", str(tmp_path), "--timeout", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode != 0
+    assert "command-line flag --timeout" in proc.stderr and "--sql-timeout-s" not in proc.stderr
+    # Every flag the errors name is a real option of some command.
+    options = {
+        o
+        for c in typer.main.get_command(cli.app).commands.values()
+        for p in c.params
+        for o in (*p.opts, *p.secondary_opts)
+    }
+    for how in cli.FLAGS.values():
+        if how.startswith("flag "):
+            assert set(how.removeprefix("flag ").split("/")) <= options, how
