@@ -14,7 +14,6 @@ import json
 import math
 import re
 import secrets
-import struct
 import threading
 import uuid
 from collections import OrderedDict
@@ -70,21 +69,6 @@ _EXACT_DECIMAL_DIGITS = 15  # any decimal of up to 15 significant digits survive
 
 def _finite_float(value: float | None) -> float | str | None:
     return value if value is None or math.isfinite(value) else str(value)
-
-
-_F32 = struct.Struct("f")
-
-
-def _float32(value: float | None) -> float | str | None:
-    """A short decimal that reads back as the same 32-bit float (0.1, not 0.10000000149011612): the
-    shortest one, but for subnormals (below 1.2e-38) where it may carry a digit or two more."""
-    if value is None or not math.isfinite(value):
-        return _finite_float(value)
-    for digits in range(6, 9):  # 9 significant digits always read back the same float32
-        short = float(f"{value:.{digits}g}")
-        if _F32.unpack(_F32.pack(short))[0] == value:
-            return short
-    return float(f"{value:.9g}")
 
 
 def _safe_int(value: int | None) -> int | str | None:
@@ -215,9 +199,7 @@ def column_converter(duckdb_type: str, clipper: CellClipper) -> Callable[[Any], 
         return _safe_int
     if duckdb_type in _NATIVE_TYPES:
         return None
-    if duckdb_type == "FLOAT":
-        return _float32
-    if duckdb_type == "DOUBLE":
+    if duckdb_type in ("FLOAT", "DOUBLE"):
         return _finite_float
     if (m := _DECIMAL.fullmatch(duckdb_type)) and int(m.group(1)) <= _EXACT_DECIMAL_DIGITS:
         return _short_decimal
