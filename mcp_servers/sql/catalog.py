@@ -175,4 +175,6 @@ def schema_document(engine: Engine, only: list[Table] | None = None, counts: boo
             line = f"- {name} {typ}" + ("" if nullable else " NOT NULL")
             out.append(line + (f" -- {comment}" if comment else ""))
         out.append("")
+    if only is None and engine.skipped_files:
+        out += ["## Data files not loaded (no view)", *(f"- {f}" for f in engine.skipped_files), ""]
     return "\n".join(out)

@@ -199,7 +199,7 @@ class Engine:
         self.read_only = not settings.read_write
         self.roots = [Path(p).resolve() for p in settings.data_dirs]
         self._lock = threading.Lock()
-        self.skipped_files: list[str] = []
+        self.skipped_files: list[str] = []  # "path: why", one per data file that has no view
         self.conn = self._connect()
         self._watchdog = _Watchdog(self.conn, idle_s=settings.timeout_s)
         try:
@@ -281,7 +281,7 @@ class Engine:
                     comment = f"file {path.relative_to(root)} in {root}"
                     self.conn.execute(f"COMMENT ON VIEW {quote_ident(name)} IS {_quote_str(comment)}")
                 except duckdb.Error as exc:
-                    self.skipped_files.append(f"{path}: {str(exc).splitlines()[0]}")
+                    self.skipped_files.append(f"{path}: {str(exc).splitlines()[0].strip()[:300]}")
                     log.warning("data file skipped", path=str(path), error=str(exc).splitlines()[0])
 
     # -- running -------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ class TableEntry(BaseModel):
 
 class ListTablesOutput(BaseModel):
     tables: list[TableEntry]
+    skipped_files: list[str] = Field(
+        default_factory=list, description="Data files that could not be loaded as views: 'path: why', one each."
+    )
 
 
 class ColumnInfo(BaseModel):

@@ -101,7 +101,11 @@ class SqlService:
             for e in entries
         ]
         text = "\n".join(lines) if lines else "The database has no tables."
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content={"tables": entries})
+        skipped = self.engine.skipped_files
+        if skipped:
+            text += "\n\nData files not loaded (no view):\n" + "\n".join(f"- {f}" for f in skipped)
+        structured = {"tables": entries, "skipped_files": skipped}
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
     @_guard
     def describe_table(self, table: str) -> CallToolResult:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mcp_servers.sql import catalog
 from mcp_servers.sql.results import (
     CellClipper,
     ResultStore,
@@ -187,5 +188,26 @@ def test_describe_table_finds_names_with_quotes_dots_and_schemas(tmp_path: Path)
             else:
                 assert not got.is_error, (name, got.content[0].text)
                 assert got.structured_content["table"] == table, name
+    finally:
+        service.engine.close()
+
+
+def test_data_files_that_fail_to_load_are_listed_with_why(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "good.csv").write_text("a\n1\n", encoding="utf-8")
+    (data / "bad.json").write_text("{not json", encoding="utf-8")
+    (data / "bad.parquet").write_bytes(b"not a parquet file")
+    service = SqlService(SqlSettings(data_dirs=[data]))
+    try:
+        listed = service.list_tables()
+        assert [t["name"] for t in listed.structured_content["tables"]] == ["good"]
+        skipped = listed.structured_content["skipped_files"]
+        assert sorted(f.split(":")[0] for f in skipped) == [str(data / "bad.json"), str(data / "bad.parquet")]
+        assert all(len(f.split(": ", 1)[1]) > 5 for f in skipped)  # a reason for each
+        text = listed.content[0].text
+        schema = catalog.schema_document(service.engine)
+        for f in skipped:
+            assert f"- {f}" in text.splitlines() and f"- {f}" in schema.splitlines()
     finally:
         service.engine.close()
