@@ -358,6 +358,8 @@ class Engine:
                     rows, chars, complete = _collect(cur, converters, max_rows, max_chars)
                 except (OverflowError, ValueError):  # a value Python's date or timedelta cannot hold
                     wanted = text_columns(types, unsure=True)
+                    if wanted == casts:  # read as text already: not a value Python cannot hold
+                        raise
                 else:
                     wanted = casts | edge_columns(types, rows) if clipper.edge else casts
                 if wanted == casts:
