@@ -191,6 +191,9 @@ def categorize(error: str) -> str:
     return "other: " + e.splitlines()[0][:60]
 
 
+_AS_TEXT = re.compile(r"\b(?:INTERVAL|TIMESTAMP_NS|TIME_NS)\b")  # types run_query returns as DuckDB's text
+
+
 def _normalize(rows: list[list[Any]]) -> list[str]:
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
@@ -219,10 +222,15 @@ async def check_gold(db_dir: Path, golds: list[Gold]) -> dict[str, Any]:
         for sql in (a for g in items for a in g.alternatives):
             try:
                 cur = direct.execute(sql)
-                expected[sql] = (
-                    [d[0] for d in cur.description or []],
-                    [[jsonable(v) for v in r] for r in cur.fetchall()],
-                )
+                names = [d[0] for d in cur.description or []]
+                types = [str(d[1]) for d in cur.description or []]
+                rows = cur.fetchall() if not any(map(_AS_TEXT.search, types)) else None
+                if rows is None:  # run_query gives these as DuckDB's own text: ask DuckDB for it
+                    cols = ", ".join(
+                        f"CAST(#{i} AS VARCHAR)" if _AS_TEXT.search(t) else f"#{i}" for i, t in enumerate(types, 1)
+                    )
+                    rows = direct.execute(f"SELECT {cols} FROM (\n{sql}\n) AS q").fetchall()
+                expected[sql] = (names, [[jsonable(v) for v in r] for r in rows])
             except duckdb.Error as exc:
                 expected[sql] = str(exc)
         direct.close()
