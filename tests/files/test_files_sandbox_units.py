@@ -192,8 +192,9 @@ def test_list_dir_reports_modification_time_in_utc(tmp_path: Path) -> None:
     "pattern",
     [
         "(?:(?:a{999}){999}){999}",
-        "(?:a{101}){100}",
-        "(?:a{1,200}b){60,}",
+        "(?:a{101}){200}",
+        "(?:a{1,200}b){120,}",
+        "a{9999}" * 3,
         "(?x)(?:(?:a{999}) {999}) {999}",
         "[[](?:(?:a{999}){999}){999}]",
         "(?x)#[\n(?:(?:a{999}){999}){999}]",
@@ -205,12 +206,14 @@ def test_list_dir_reports_modification_time_in_utc(tmp_path: Path) -> None:
 )
 def test_regexes_that_could_exhaust_memory_while_compiling_are_refused_at_once(pattern: str) -> None:
     start = time.monotonic()
-    with pytest.raises(FilesError, match=r"repetitions|recursive"):
+    with pytest.raises(FilesError, match=r"expands to|recursive"):
         search.make_finder(pattern, True, ignore_case=False)
     assert time.monotonic() - start < 0.5
 
 
-@pytest.mark.parametrize("pattern", ["(?:a{100}){100}", r"x{2,5}\d{3}", "[(]{500}", r"\p{L}{3}(a|b){4}", "a{,9999}"])
+@pytest.mark.parametrize(
+    "pattern", ["(?:a{100}){100}", "a{9999}a{9999}", r"x{2,5}\d{3}", "[(]{500}", r"\p{L}{3}(a|b){4}", "a{,9999}"]
+)
 def test_ordinary_counted_repeats_still_compile(pattern: str) -> None:
     search.make_finder(pattern, True, ignore_case=False)
 
