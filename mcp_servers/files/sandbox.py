@@ -118,6 +118,8 @@ class Sandbox:
         rel_real = _relative(real, root.path)
         if rel_real is None:
             raise FilesError(f"path {shown} resolves outside the allowed roots (through a symlink); access refused")
+        if not is_utf8(rel_real):  # a symlink to such a name: its display could not go into a JSON result
+            raise FilesError(f"path {shown} leads to a name that is not valid UTF-8, which the tools cannot show")
         if _in_special_tree(real):
             raise FilesError(f"path {shown} is a system path (/proc, /sys, /dev); access refused")
         rel_lex = _relative(lexical, root.path) or ""

@@ -314,3 +314,12 @@ def test_a_symlink_loop_is_called_one(tmp_path: Path, path: str) -> None:
     sb = Sandbox([tmp_path], DENY)
     with pytest.raises(FilesError, match="is a symlink loop"):
         reading.read_file(sb, sb.resolve(path), 1, 10)
+
+
+def test_a_symlink_to_a_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    os.symlink(b"bad\xffname.txt", os.path.join(os.fsencode(tmp_path), b"link"))
+    with open(os.path.join(os.fsencode(tmp_path), b"bad\xffname.txt"), "wb") as f:
+        f.write(b"x\n")
+    sb = Sandbox([tmp_path], DENY)
+    with pytest.raises(FilesError, match="not valid UTF-8"):
+        sb.resolve("link")
