@@ -63,7 +63,7 @@ class Freshness:
     generation: str | None
     checked_at: str
     drift: Drift = Drift()
-    unindexable: Mapping[str, str] = field(default_factory=dict)  # source -> why the last refresh skipped it
+    unindexable: Mapping[str, str] = field(default_factory=dict)  # source -> why the live index skipped it
     note: str | None = None  # what the model should know, when the state is not "current"
 
 
@@ -110,6 +110,12 @@ def _signature(path: Path) -> Signature | None:
     return st.st_size, st.st_mtime
 
 
+def _skipped(gen: Generation) -> dict[str, dict[str, Any]]:
+    """The files `gen`'s ingest could not index, with their size and mtime then (none recorded
+    before the manifest kept them: such a generation is refreshed once to record them)."""
+    return gen.manifest.get("unindexable") or {}
+
+
 class Refresher:
     """Checks the live index against its files; when `auto`, brings it up to date in a thread.
 
@@ -129,7 +135,6 @@ class Refresher:
         self._wake = threading.Event()
         self._indexed: tuple[str, dict[str, tuple[int, float, str]]] | None = None  # generation, its sources
         self._same: set[tuple[str, int, float]] = set()  # (source, size, mtime) hashed and found unchanged
-        self._unindexable: dict[str, tuple[Signature | None, str]] = {}  # source -> (its signature, why)
         self._given_up: Drift | None = None  # drift a refresh could not resolve, not retried while it lasts
         self._why_not = ""  # why that refresh could not
         self._pending = False
@@ -155,11 +160,12 @@ class Refresher:
             if drift and self.auto and drift != self._given_up and not self._refreshing:
                 self._pending = True
                 self._wake.set()
-            self._last = self._verdict(gen.name, drift)
+            self._last = self._verdict(gen, drift)
             return self._last
 
-    def _verdict(self, generation: str, drift: Drift) -> Freshness:
-        unindexable = {source: why for source, (_, why) in self._unindexable.items()}
+    def _verdict(self, gen: Generation, drift: Drift) -> Freshness:
+        generation = gen.name
+        unindexable = {source: entry["why"] for source, entry in _skipped(gen).items()}
         if self._pending or self._refreshing:
             note = f"the index is behind its files ({drift.summary()}); refreshing it in the background"
             return Freshness("refreshing", generation, _now(), drift, unindexable, note)
@@ -178,6 +184,7 @@ class Refresher:
     def _drift(self, gen: Generation) -> Drift:
         built = as_built(self.settings, gen.manifest)
         indexed = self._sources(gen)
+        skipped = _skipped(gen)
         workspace = built.workspace.resolve()
         added: list[str] = []
         changed: list[str] = []
@@ -186,8 +193,8 @@ class Refresher:
         for source, path in scan(built.docs.paths, workspace, IngestReport()):
             seen.add(source)
             sig = _signature(path)
-            if sig is None or self._unindexable.get(source, (None, ""))[0] == sig:
-                continue  # vanished mid-walk, or the last refresh could not index it and it is as it was
+            if sig is None or (source in skipped and (skipped[source]["size"], skipped[source]["mtime"]) == sig):
+                continue  # vanished mid-walk, or the index's ingest could not index it and it is as it was
             old = indexed.get(source)
             if old is None:
                 added.append(source)
@@ -239,8 +246,6 @@ class Refresher:
             log.warning("index refresh failed", error=why)
             self._given_up, self._why_not = drift, why
             return
-        workspace = self.settings.workspace.resolve()
-        self._unindexable = {source: (_signature(workspace / source), why) for source, why in report.failed}
         published = report.generation is not None and report.generation != gen.name
         self._given_up = None if published else drift
         self._why_not = "" if published else report.refused or "nothing that changed could be indexed"

@@ -562,14 +562,17 @@ def ingest(
         chunks, sources = _Columns(CHUNK_COLUMNS), _Columns(SOURCE_COLUMNS)
         unchanged: list[str] = []
         seen: set[str] = set()
+        skipped: dict[str, dict[str, Any]] = {}  # the manifest's "unindexable" (see _skip)
         for n, (source, path) in enumerate(files, start=1):
             seen.add(source)
+            st: os.stat_result | None = None
             try:  # stat first: a save after it moves the mtime, so the freshness check re-reads the file
-                mtime = path.stat().st_mtime
+                st = path.stat()
                 data = path.read_bytes()
             except OSError as exc:
-                report.failed.append((source, f"unreadable: {exc.strerror or exc}"))
+                _skip(report, skipped, source, st, f"unreadable: {exc.strerror or exc}")
                 continue
+            mtime = st.st_mtime
             report.bytes_read += len(data)
             digest = content_hash(data)
             old = prev.sources.get(source) if prev is not None else None
@@ -579,7 +582,7 @@ def ingest(
                 try:
                     _chunk_file(path, source, data, settings, mtime, digest, chunks, sources)
                 except ParseError as exc:
-                    report.failed.append((source, str(exc)))
+                    _skip(report, skipped, source, st, str(exc))
                 else:
                     (report.changed if old is not None else report.new).append(source)
             if progress is not None:
@@ -598,6 +601,7 @@ def ingest(
             and (prev_dense or {}).get("model_path") == (want_dense or {}).get("model_path")
             and bool(prev_dense) == bool(want_dense)
             and not any(src in prev.sources for src, _ in report.failed)
+            and _signatures(prev.manifest.get("unindexable") or {}) == _signatures(skipped)
         ):
             report.up_to_date = True
             report.generation = prev.name
@@ -620,10 +624,25 @@ def ingest(
                 report.seconds = time.perf_counter() - started
                 return report
             log.warning("the index is empty: none of the configured files could be indexed", removed=report.deleted)
-        _publish(settings, prev, chunks, prev_rows, sources, deleted, report, progress, embedding_cache)
+        _publish(settings, prev, chunks, prev_rows, sources, skipped, deleted, report, progress, embedding_cache)
     report.seconds = time.perf_counter() - started
     log.info("ingest done", generation=report.generation, chunks=report.chunks, seconds=round(report.seconds, 2))
     return report
+
+
+def _skip(
+    report: IngestReport, skipped: dict[str, dict[str, Any]], source: str, st: os.stat_result | None, why: str
+) -> None:
+    """Report a file that cannot be indexed. With its size and mtime it goes in the manifest too,
+    so the next server's freshness check knows it until it changes, and does not re-ingest
+    everything at each start to find it unindexable again."""
+    report.failed.append((source, why))
+    if st is not None:
+        skipped[source] = {"size": st.st_size, "mtime": st.st_mtime, "why": why}
+
+
+def _signatures(skipped: dict[str, dict[str, Any]]) -> dict[str, tuple[int, float]]:
+    return {source: (entry["size"], entry["mtime"]) for source, entry in skipped.items()}
 
 
 def _refusal(prev: _Previous | None, same_paths: bool, paths: list[Path]) -> str | None:
@@ -664,13 +683,14 @@ def _publish(
     chunks: _Columns,
     prev_rows: list[int],
     sources: _Columns,
+    skipped: dict[str, dict[str, Any]],
     deleted: int | None,
     report: IngestReport,
     progress: ProgressFn | None,
     embedding_cache: Path | None,
 ) -> None:
-    """Write the new generation beside the live one, then switch to it. `deleted`: see
-    `_deleted_in_place` (None: write the chunk database whole)."""
+    """Write the new generation beside the live one, then switch to it. `skipped`: see `_skip`;
+    `deleted`: see `_deleted_in_place` (None: write the chunk database whole)."""
     index_dir = settings.index_dir
     name = layout.next_generation(index_dir)
     tmp = index_dir / f"{name}.tmp"
@@ -710,6 +730,7 @@ def _publish(
             "paths": [str(p) for p in settings.docs.paths],
             "workspace": str(settings.workspace.resolve()),  # where `paths` are, if the folder moves
             "db_deleted_rows": deleted or 0,
+            "unindexable": skipped,  # source -> size, mtime, why (absent in indexes built before it)
         }
         (tmp / layout.MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         layout.publish(index_dir, tmp, name)

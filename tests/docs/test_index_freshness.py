@@ -7,6 +7,7 @@ check-and-refresh step at a time on a real index.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import time
@@ -285,3 +286,49 @@ def test_a_newly_configured_path_is_published_so_the_server_watches_it(ws: Path)
     copy = ws.parent / f"{ws.name}-moved"
     shutil.copytree(ws, copy)
     assert ingest(settings_for(copy, paths=[str(copy / "docs"), str(copy / "extra")])).up_to_date  # the same paths
+
+
+UNINDEXABLE = {"docs/empty.md", "docs/zero.pdf", "docs/corrupt.docx"}
+
+
+def _add_unindexable(ws: Path) -> None:
+    (ws / "docs" / "empty.md").write_text("", encoding="utf-8")
+    (ws / "docs" / "zero.pdf").write_bytes(b"")
+    (ws / "docs" / "corrupt.docx").write_bytes(b"PK\x03\x04 not really a zip")
+
+
+def test_files_that_cannot_be_indexed_are_known_to_the_next_server_until_they_change(
+    ws: Path, ingest_calls: list[Any]
+) -> None:
+    _add_unindexable(ws)
+    assert {source for source, _ in ingest(settings_for(ws)).failed} == UNINDEXABLE
+
+    refresher = _refresher(ws)  # a server started afterwards: it has never tried them itself
+    refresher.step()
+    fresh = refresher.check()
+    assert fresh.state == "current" and not fresh.drift and fresh.note is None
+    assert set(fresh.unindexable) == UNINDEXABLE and "no text" in fresh.unindexable["docs/empty.md"]
+    assert ingest_calls == []
+    assert ingest(settings_for(ws)).up_to_date
+
+    _edit(ws / "docs" / "empty.md", "# Ibis\n\nThe ibis note.\n")
+    assert refresher.check().drift.added == ("docs/empty.md",)
+
+
+def test_an_index_from_before_skipped_files_were_recorded_is_refreshed_once_to_record_them(
+    ws: Path, ingest_calls: list[Any]
+) -> None:
+    _add_unindexable(ws)
+    first = ingest(settings_for(ws)).generation
+    manifest = ws / ".sleuth" / "index" / str(first) / layout.MANIFEST
+    old = json.loads(manifest.read_text(encoding="utf-8"))
+    del old["unindexable"]  # as an ingest before this change wrote it
+    manifest.write_text(json.dumps(old), encoding="utf-8")
+    refresher = _refresher(ws)
+
+    assert set(refresher.check().drift.added) == UNINDEXABLE
+    refresher.step()
+    refresher.step()
+
+    assert len(ingest_calls) == 1 and refresher.handle.get().name != first  # type: ignore[union-attr]
+    assert refresher.check().state == "current"
