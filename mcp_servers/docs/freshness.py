@@ -133,6 +133,8 @@ class Refresher:
         self.interval_s = interval_s
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self._indexed: tuple[str, dict[str, tuple[int, float, str]]] | None = None  # generation, its sources
         self._same: set[tuple[str, int, float]] = set()  # (source, size, mtime) hashed and found unchanged
         self._given_up: Drift | None = None  # drift a refresh could not resolve, not retried while it lasts
@@ -143,7 +145,17 @@ class Refresher:
 
     def start(self) -> None:
         self._wake.set()  # the first check runs at once
-        threading.Thread(target=self._loop, name="docs-refresh", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="docs-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """End the thread, waiting up to `timeout_s` for a refresh it may be running. Why: a
+        thread still running at exit keeps DuckDB objects alive, and nanobind then prints ~100
+        'leaked' lines into the MCP host's log."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
     def last(self) -> Freshness | None:
         """The latest check's verdict (no file system access): what a search reports."""
@@ -212,9 +224,11 @@ class Refresher:
         return Drift(tuple(added), tuple(changed), tuple(sorted(set(indexed) - seen)), frozenset(marks))
 
     def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.wait(self.interval_s or None)
             self._wake.clear()
+            if self._stopping.is_set():
+                return
             try:
                 self.step()
             except Exception as exc:  # a broken index or file system: log it, keep serving

@@ -267,3 +267,10 @@ class IndexHandle:
             if self._gen is None or self._gen.name != name:
                 self._gen = Generation(self.index_dir, name)  # the old one is dropped once unreferenced
         return self._gen
+
+    def close(self) -> None:
+        """Close the live generation's database (a later `get` opens it again)."""
+        with self._lock:
+            if self._gen is not None:
+                self._gen.close()
+                self._gen = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -143,6 +145,11 @@ class DocsService:
         self.refresher = Refresher(settings, self.handle, auto=docs.auto_refresh, interval_s=docs.refresh_interval_s)
         self._embedder: Any = None
         self._embedder_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the refresh thread, then close the index: what the server does as it stops."""
+        self.refresher.stop()
+        self.handle.close()
 
     def generation(self) -> Generation:
         try:
@@ -345,7 +352,15 @@ def build_server(settings: Settings) -> MCPServer:
     _auto_build(settings)
     service = DocsService(settings)
     service.refresher.start()
-    server = DocsServer(service, name="sleuth-docs", instructions=INSTRUCTIONS)
+
+    @asynccontextmanager
+    async def close_on_stop(_: MCPServer) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            service.close()
+
+    server = DocsServer(service, name="sleuth-docs", instructions=INSTRUCTIONS, lifespan=close_on_stop)
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
     default_k = settings.docs.default_k
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,32 @@ async def test_server_without_any_index_explains_what_to_do(tmp_path: Path) -> N
     async with Client(stdio_params(tmp_path), read_timeout_seconds=60) as client:
         result = await client.call_tool("search_docs", {"query": "anything"})
         assert result.is_error and "sleuth ingest" in result.content[0].text
+
+
+def test_a_stdio_server_stops_cleanly_without_leaking_duckdb_objects(ws: Path) -> None:
+    ingest(settings_for(ws))
+    params = stdio_params(ws)  # the refresh thread runs, as in any MCP host
+    proc = subprocess.Popen(
+        [params.command, *params.args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=params.env, text=True,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    calls = [("search_docs", {"query": "zebra stripes", "k": 2}), ("list_sources", {})]
+    messages = [
+        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": n, "arguments": a}}
+          for i, (n, a) in enumerate(calls, start=1)),
+    ]  # fmt: skip
+    for message in messages:
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        if "id" in message:
+            reply = json.loads(proc.stdout.readline())
+            assert reply["id"] == message["id"] and not reply["result"].get("isError", False), reply
+
+    proc.stdin.close()  # the host goes away: a clean shutdown
+    assert proc.wait(timeout=60) == 0
+    err = proc.stderr.read()
+    assert "leaked" not in err, err[:2000]
