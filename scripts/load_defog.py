@@ -191,9 +191,6 @@ def categorize(error: str) -> str:
     return "other: " + e.splitlines()[0][:60]
 
 
-_AS_TEXT = re.compile(r"\b(?:INTERVAL|TIMESTAMP_NS|TIME_NS)\b")  # types run_query returns as DuckDB's text
-
-
 def _normalize(rows: list[list[Any]]) -> list[str]:
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
 
@@ -202,7 +199,7 @@ async def check_gold(db_dir: Path, golds: list[Gold]) -> dict[str, Any]:
     """Run each alternative directly and through run_query (in-process MCP client); compare results."""
     from mcp import Client
 
-    from mcp_servers.sql.results import jsonable
+    from mcp_servers.sql.results import jsonable, text_columns
     from mcp_servers.sql.server import build_server
     from sleuth.config import Settings, SqlSettings
 
@@ -224,10 +221,11 @@ async def check_gold(db_dir: Path, golds: list[Gold]) -> dict[str, Any]:
                 cur = direct.execute(sql)
                 names = [d[0] for d in cur.description or []]
                 types = [str(d[1]) for d in cur.description or []]
-                rows = cur.fetchall() if not any(map(_AS_TEXT.search, types)) else None
+                casts = text_columns(types)
+                rows = cur.fetchall() if not casts else None
                 if rows is None:  # run_query gives these as DuckDB's own text: ask DuckDB for it
                     cols = ", ".join(
-                        f"CAST(#{i} AS VARCHAR)" if _AS_TEXT.search(t) else f"#{i}" for i, t in enumerate(types, 1)
+                        f"CAST(#{i + 1} AS VARCHAR)" if i in casts else f"#{i + 1}" for i in range(len(types))
                     )
                     rows = direct.execute(f"SELECT {cols} FROM (\n{sql}\n) AS q").fetchall()
                 expected[sql] = (names, [[jsonable(v) for v in r] for r in rows])

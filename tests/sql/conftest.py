@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,12 @@ def stdio_params(ws: SqlWorkspace, *extra: str, env: dict[str, str] | None = Non
     """`sleuth serve sql` as a subprocess over stdio, logging into the workspace."""
     args = ["serve", "sql", "--workspace", str(ws.root), "--db", str(ws.db), "--data", str(ws.data), *extra]
     return StdioServerParameters(command=str(SLEUTH), args=args, env=env or {})
+
+
+def serve_sql_refused(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sleuth serve sql` run to see it refuse to start: stdin closed, stdout and stderr captured."""
+    cmd = [str(SLEUTH), "serve", "sql", "--workspace", str(workspace), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from mcp_servers.sql.errors import QueryFailed, QueryRefused, QueryTimeout
 from mcp_servers.sql.results import text_table
 from mcp_servers.sql.safety import DENIED_FUNCTIONS, TABLE_FUNCTIONS, check_sql, path_inside_roots
 from sleuth.config import SqlSettings
-from tests.sql.conftest import SqlWorkspace, sha256
+from tests.sql.conftest import SqlWorkspace, serve_sql_refused, sha256
 
 
 @pytest.fixture(scope="module")
@@ -378,20 +378,11 @@ def test_a_folder_as_database_and_a_file_as_data_folder_are_named_for_what_they_
 
 
 def test_a_bad_serve_flag_value_names_the_flag_that_exists(tmp_path: Path) -> None:
-    import subprocess
-
     import typer.main
-    from sleuth_testkit import SLEUTH
 
     from sleuth import cli
 
-    proc = subprocess.run(
-        [str(SLEUTH), "serve", "sql", "--workspace", str(tmp_path), "--timeout", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = serve_sql_refused(tmp_path, "--timeout", "0")
     assert proc.returncode != 0
     assert "command-line flag --timeout" in proc.stderr and "--sql-timeout-s" not in proc.stderr
     # Every flag the errors name is a real option of some command.

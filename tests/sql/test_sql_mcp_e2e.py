@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
-from tests.sql.conftest import SqlWorkspace, stdio_params
+from tests.sql.conftest import SqlWorkspace, serve_sql_refused, stdio_params
 
 READ_TOOLS = {"list_tables", "describe_table", "run_query", "check_query"}
 
@@ -173,17 +173,7 @@ async def test_read_write_opt_in_exposes_a_destructive_write_tool(sql_ws: SqlWor
 
 
 async def test_a_missing_database_fails_fast_with_one_clear_line(tmp_path: Path) -> None:
-    import subprocess
-
-    from sleuth_testkit import SLEUTH
-
-    proc = subprocess.run(
-        [str(SLEUTH), "serve", "sql", "--workspace", str(tmp_path), "--db", str(tmp_path / "nope.duckdb")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = serve_sql_refused(tmp_path, "--db", str(tmp_path / "nope.duckdb"))
     assert proc.returncode != 0
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "nope.duckdb").exists()
